@@ -1,0 +1,79 @@
+"""`madoguchi demo`: Madoguchi and the LINE emulator in one process, on SQLite, with the sample FAQ."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+from sqlalchemy import select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from bot.app import create_app
+from bot.migrate import upgrade
+from core.config import DEFAULT_DATABASE_URL, Settings
+from core.db import make_engine, make_session_factory, utcnow
+from faq.corpus_csv import read_csv
+from faq.models import FaqEntry
+from faq.services import import_rows
+
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "faq" / "sample" / "minato_faq.csv"
+log = logging.getLogger(__name__)
+
+
+def run_demo(*, host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 8001) -> int:
+    """Migrate, seed, start both servers, print the URLs, and run until Ctrl-C."""
+    from emulator.app import EmulatorConfig, create_app as create_emulator
+
+    emulator_url = f"http://{host}:{emulator_port}"
+    settings = Settings.from_env({
+        "MADOGUCHI_DEMO": "1", "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        "LINE_API_BASE": emulator_url, "LINE_DATA_API_BASE": emulator_url,
+    })
+    prepare_database(settings.database_url)
+    emulator = create_emulator(EmulatorConfig(
+        channel_secret=settings.line_channel_secret, channel_access_token=settings.line_channel_access_token,
+        webhook_url=f"http://{host}:{port}/callback", public_base_url=emulator_url))
+    servers = [make_server(host, emulator_port, emulator, threaded=True),
+               make_server(host, port, create_app(settings), threaded=True)]
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
+    print(f"""
+Madoguchi demo is running (SQLite: {settings.database_url}).
+  Chat as a citizen:   {emulator_url}/
+  Webhook:             http://{host}:{port}/callback
+  Emulator record:     {emulator_url}/_emulator/requests
+Press Ctrl-C to stop.
+""", flush=True)
+    _wait_for_interrupt()
+    _shutdown(servers)
+    print("Madoguchi demo stopped.")
+    return 0
+
+
+def prepare_database(database_url: str) -> None:
+    """Migrate, and load the sample FAQ if the database has none."""
+    upgrade(database_url)
+    session_factory = make_session_factory(make_engine(database_url))
+    with session_factory.begin() as session:
+        if session.scalar(select(FaqEntry.id).limit(1)) is None:
+            summary = import_rows(session, read_csv(SAMPLE_CORPUS), staff="demo", now=utcnow())
+            log.info("sample FAQ loaded: %d entries", summary.created)
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def _shutdown(servers: list[BaseWSGIServer]) -> None:
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,33 @@
+"""Schema migrations with Alembic, run from code (`madoguchi db upgrade`) rather than an alembic.ini."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic Config pointing at our migrations and the given database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser treats % as interpolation; URLs may carry %-escaped passwords.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database up to `revision`."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Take the database back down to `revision` ("base" drops everything)."""
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current(database_url: str) -> None:
+    """Print the database's revision."""
+    command.current(alembic_config(database_url))

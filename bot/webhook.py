@@ -1,0 +1,102 @@
+"""POST /callback: LINE's webhook. Verify, store, acknowledge — the answering happens elsewhere."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from linebot.v3.webhooks import Event, MessageContent
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.runtime import runtime
+from core.inbox import store_events
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("webhook", __name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+_REQUIRED_EVENT_FIELDS = {"type": str, "webhookEventId": str, "timestamp": int, "mode": str}
+
+
+class MalformedWebhookError(Exception):
+    """A correctly signed body that is not a webhook payload LINE would send."""
+
+
+@blueprint.post("/callback")
+def callback() -> tuple[str, int]:
+    """Verify the signature on the raw body, store every event in the inbox, answer 200."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return "Request body too large", 413
+    body = request.get_data(cache=False)  # Flask stops reading past MAX_CONTENT_LENGTH with a 413
+    if not is_valid_signature(body, request.headers.get("X-Line-Signature", ""),
+                              runtime().settings.line_channel_secret):
+        return "Invalid signature", 400
+    try:
+        events = parse_events(body)
+    except MalformedWebhookError as exc:
+        log.warning("malformed webhook body: %s", exc)
+        return "Malformed webhook body", 400
+    rt = runtime()
+    try:
+        with rt.session_factory.begin() as session:
+            new_ids = store_events(session, events, now=rt.clock())
+    except SQLAlchemyError as exc:
+        # Not acknowledged, so LINE redelivers it later (when redelivery is on): nothing is lost silently.
+        log.error("webhook: could not store %d event(s): %s", len(events), type(exc).__name__)
+        return "Temporarily unavailable", 503
+    if new_ids and rt.worker is not None:
+        rt.worker.notify()
+    current_app.logger.debug("webhook: %d event(s), %d new", len(events), len(new_ids))
+    return "OK", 200
+
+
+def is_valid_signature(body: bytes, signature: str, channel_secret: str) -> bool:
+    """X-Line-Signature is base64(HMAC-SHA256(channel secret, raw body)); compared in constant time."""
+    if not signature:
+        return False
+    digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest), signature.encode("ascii", "replace"))
+
+
+def parse_events(body: bytes) -> list[dict[str, Any]]:
+    """The events of a webhook body, each checked against line-bot-sdk's models; raises MalformedWebhookError."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedWebhookError("not JSON") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise MalformedWebhookError("no events list")
+    events = payload["events"]
+    for position, event in enumerate(events):
+        _check_event(event, position)
+    return events
+
+
+def _check_event(event: Any, position: int) -> None:
+    if not isinstance(event, dict):
+        raise MalformedWebhookError(f"event {position} is not an object")
+    for name, kind in _REQUIRED_EVENT_FIELDS.items():
+        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool):
+            raise MalformedWebhookError(f"event {position}: {name} missing or of the wrong type")
+    if not event["webhookEventId"] or len(event["webhookEventId"]) > 64:
+        raise MalformedWebhookError(f"event {position}: bad webhookEventId")
+    if not _is_known_kind(event):
+        return  # a kind LINE added after this SDK: stored and ignored, not refused
+    try:
+        Event.from_dict(event)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+        raise MalformedWebhookError(f"event {position} ({event['type']}): {type(exc).__name__}") from exc
+
+
+def _is_known_kind(event: dict[str, Any]) -> bool:
+    if Event.get_discriminator_value(event) is None:
+        return False
+    message = event.get("message")
+    if event["type"] == "message" and isinstance(message, dict):
+        return MessageContent.get_discriminator_value(message) is not None
+    return True

@@ -1,0 +1,223 @@
+"""The one door to LINE's Messaging API: a Protocol, its line-bot-sdk v3 implementation and a recording fake.
+
+Messages travel through Madoguchi as plain dicts in LINE's JSON shape (`{"type": "text", "text": ...}`),
+so that handlers, tests and the fake need no SDK; only this module turns them into SDK models.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    Message,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+
+log = logging.getLogger(__name__)
+
+LineMessage = dict[str, Any]
+
+# LINE's limits that callers must respect (the API answers 400 otherwise).
+MAX_MESSAGES_PER_CALL = 5
+MAX_MULTICAST_RECIPIENTS = 500
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+_RETRY_KEY_NAMESPACE = uuid.UUID("6d0a5a8e-7d3c-4f59-9a0e-2f6b5f1c9a41")
+
+
+class LineApiError(Exception):
+    """LINE answered with an error status (or could not be reached: status 0)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"LINE API {status}: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def is_retryable(self) -> bool:
+        """5xx, 429 and network failures may succeed later with the same retry key."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+class ReplyTokenRejectedError(LineApiError):
+    """The reply token was used, expired (they live about a minute) or never existed."""
+
+
+class LineGateway(Protocol):
+    """What Madoguchi asks of LINE."""
+
+    def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None: ...
+
+    def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None: ...
+
+    def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None: ...
+
+    def show_loading(self, chat_id: str, seconds: int = 5) -> None: ...
+
+    def get_content(self, message_id: str) -> bytes: ...
+
+
+def retry_key_for(*parts: str) -> str:
+    """A deterministic X-Line-Retry-Key: the same logical send always gets the same UUID."""
+    return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, "\x1f".join(parts)))
+
+
+def reply_or_push(line: LineGateway, *, reply_token: str | None, to: str | None,
+                  messages: Sequence[LineMessage], retry_key: str) -> str:
+    """Reply with the token; when LINE rejects it (too old, used), push instead. Returns "reply" or "push"."""
+    if reply_token:
+        try:
+            line.reply(reply_token, messages)
+            return "reply"
+        except ReplyTokenRejectedError:
+            log.info("reply token rejected; falling back to push")
+    if not to:
+        raise LineApiError(0, "no reply token and no recipient to push to")
+    line.push(to, messages, retry_key=retry_key)
+    return "push"
+
+
+class SdkLineGateway:
+    """LineGateway on line-bot-sdk v3, talking HTTP to LINE (or to our emulator)."""
+
+    def __init__(self, *, access_token: str, api_base: str, data_api_base: str) -> None:
+        self._api_client = ApiClient(Configuration(host=api_base, access_token=access_token))
+        # Content downloads live on a different host at LINE (api-data.line.me).
+        self._data_client = ApiClient(Configuration(host=data_api_base, access_token=access_token))
+        self._api = MessagingApi(self._api_client)
+        self._blob = MessagingApiBlob(self._data_client)
+
+    def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None:
+        request = ReplyMessageRequest(replyToken=reply_token, messages=_to_sdk(messages))
+        try:
+            self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        except ApiException as exc:
+            error = _api_error(exc)
+            if error.status == 400 and "reply token" in error.message.lower():
+                raise ReplyTokenRejectedError(error.status, error.message) from exc
+            raise error from exc
+        except OSError as exc:  # urllib3's connection and timeout errors derive from OSError
+            raise LineApiError(0, type(exc).__name__) from exc
+
+    def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None:
+        request = PushMessageRequest(to=to, messages=_to_sdk(messages))
+        self._send(self._api.push_message, request, retry_key)
+
+    def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
+        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
+        request = MulticastRequest(to=list(to), messages=_to_sdk(messages))
+        self._send(self._api.multicast, request, retry_key)
+
+    def show_loading(self, chat_id: str, seconds: int = 5) -> None:
+        request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
+        try:
+            self._api.show_loading_animation(request, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        except ApiException as exc:
+            raise _api_error(exc) from exc
+        except OSError as exc:
+            raise LineApiError(0, type(exc).__name__) from exc
+
+    def get_content(self, message_id: str) -> bytes:
+        try:
+            return bytes(self._blob.get_message_content(message_id, _request_timeout=REQUEST_TIMEOUT_SECONDS))
+        except ApiException as exc:
+            raise _api_error(exc) from exc
+        except OSError as exc:
+            raise LineApiError(0, type(exc).__name__) from exc
+
+    def _send(self, call: Any, request: Any, retry_key: str) -> None:
+        try:
+            call(request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        except ApiException as exc:
+            # 409: LINE already accepted a request with this retry key — an earlier attempt
+            # got through even though we never saw its answer. It is delivered.
+            if exc.status == 409:
+                return
+            raise _api_error(exc) from exc
+        except OSError as exc:
+            raise LineApiError(0, type(exc).__name__) from exc
+
+
+def _to_sdk(messages: Sequence[LineMessage]) -> list[Message]:
+    _check_messages(messages)
+    return [Message.from_dict(message) for message in messages]
+
+
+def _api_error(exc: ApiException) -> LineApiError:
+    # LINE's error bodies are {"message": "...", "details": [...]}; keep only the message
+    # (details can echo our request, which may carry a citizen's words).
+    message = exc.reason or ""
+    try:
+        message = json.loads(exc.body or "{}").get("message", message)
+    except (ValueError, AttributeError):
+        pass
+    return LineApiError(int(exc.status or 0), str(message))
+
+
+@dataclass
+class SentCall:
+    """One call the recording fake received."""
+
+    kind: str  # reply | push | multicast | loading
+    to: tuple[str, ...]
+    messages: tuple[LineMessage, ...]
+    retry_key: str | None = None
+    reply_token: str | None = None
+
+
+@dataclass
+class RecordingLineGateway:
+    """A LineGateway for unit tests: records what would have been sent; can refuse reply tokens."""
+
+    calls: list[SentCall] = field(default_factory=list)
+    rejected_reply_tokens: set[str] = field(default_factory=set)
+    reject_all_replies: bool = False
+    contents: dict[str, bytes] = field(default_factory=dict)
+    _used_tokens: set[str] = field(default_factory=set)
+
+    def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None:
+        _check_messages(messages)
+        if self.reject_all_replies or reply_token in self.rejected_reply_tokens or reply_token in self._used_tokens:
+            raise ReplyTokenRejectedError(400, "Invalid reply token")
+        self._used_tokens.add(reply_token)
+        self.calls.append(SentCall("reply", (), tuple(messages), reply_token=reply_token))
+
+    def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None:
+        _check_messages(messages)
+        self.calls.append(SentCall("push", (to,), tuple(messages), retry_key=retry_key))
+
+    def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
+        _check_messages(messages)
+        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
+            raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
+        self.calls.append(SentCall("multicast", tuple(to), tuple(messages), retry_key=retry_key))
+
+    def show_loading(self, chat_id: str, seconds: int = 5) -> None:
+        self.calls.append(SentCall("loading", (chat_id,), ()))
+
+    def get_content(self, message_id: str) -> bytes:
+        if message_id not in self.contents:
+            raise LineApiError(404, "Not found")
+        return self.contents[message_id]
+
+    def texts(self) -> list[str]:
+        """Every text message sent, in order (what tests usually assert on)."""
+        return [m["text"] for call in self.calls for m in call.messages if m.get("type") == "text"]
+
+
+def _check_messages(messages: Sequence[LineMessage]) -> None:
+    if not 1 <= len(messages) <= MAX_MESSAGES_PER_CALL:
+        raise ValueError(f"LINE takes 1..{MAX_MESSAGES_PER_CALL} messages a call, got {len(messages)}")

@@ -1,0 +1,118 @@
+"""The project's FAQ CSV format: read and write, with row-numbered errors.
+
+Columns: id, category, question, answer, paraphrases, keywords, enabled. UTF-8 with a BOM so that
+Excel opens it as UTF-8; paraphrases and keywords are "|"-separated; enabled is 1 or 0.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+COLUMNS = ("id", "category", "question", "answer", "paraphrases", "keywords", "enabled")
+LIST_SEPARATOR = "|"
+MAX_ID_LENGTH = 64
+# A blank cell means enabled: staff leave it empty when they add a row by hand.
+_TRUE = {"1", "true", "yes", "○", "有効", ""}
+_FALSE = {"0", "false", "no", "×", "無効"}
+
+
+@dataclass(frozen=True)
+class FaqRow:
+    """One valid row of the corpus file."""
+
+    id: str
+    category: str
+    question: str
+    answer: str
+    paraphrases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one row; `row` counts lines as a spreadsheet does (header = 1)."""
+
+    row: int
+    message: str
+
+
+class CorpusFormatError(Exception):
+    """The file cannot be imported; nothing of it was."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        shown = "; ".join(f"row {e.row}: {e.message}" for e in errors[:10])
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        super().__init__(f"{len(errors)} problem(s) in the FAQ file: {shown}{more}")
+
+
+def read_csv(source: Path | str | bytes) -> list[FaqRow]:
+    """Parse a whole corpus file, or raise CorpusFormatError listing every bad row."""
+    raw = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Excel on Japanese Windows saves "CSV" as Shift_JIS unless told otherwise.
+        raise CorpusFormatError([RowError(1, "the file is not UTF-8 (save it as 'CSV UTF-8')")]) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in next(reader, [])]
+    missing = [name for name in COLUMNS if name not in header]
+    if missing:
+        raise CorpusFormatError([RowError(1, "missing column(s): " + ", ".join(missing))])
+    rows, errors, seen = [], [], {}
+    for values in reader:
+        line = reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        row, problem = _parse_row(dict(zip(header, values)), len(values) == len(header))
+        if problem is None and row.id in seen:
+            problem = f"id {row.id!r} repeats row {seen[row.id]}"
+        if problem is not None:
+            errors.append(RowError(line, problem))
+            continue
+        seen[row.id] = line
+        rows.append(row)
+    if errors:
+        raise CorpusFormatError(errors)
+    return rows
+
+
+def _parse_row(cells: dict[str, str], complete: bool) -> tuple[FaqRow, None] | tuple[None, str]:
+    if not complete:
+        return None, "wrong number of columns (is a quote missing?)"
+    values = {name: (cells.get(name) or "").strip() for name in COLUMNS}
+    for required in ("id", "question", "answer"):
+        if not values[required]:
+            return None, f"{required} is empty"
+    if len(values["id"]) > MAX_ID_LENGTH:
+        return None, f"id is longer than {MAX_ID_LENGTH} characters"
+    enabled = values["enabled"].lower()
+    if enabled not in _TRUE | _FALSE:
+        return None, f"enabled must be 1 or 0, not {values['enabled']!r}"
+    return FaqRow(
+        id=values["id"], category=values["category"], question=values["question"], answer=values["answer"],
+        paraphrases=split_list(values["paraphrases"]), keywords=split_list(values["keywords"]),
+        enabled=enabled in _TRUE,
+    ), None
+
+
+def split_list(cell: str) -> tuple[str, ...]:
+    """"a|b| c" → ("a", "b", "c"), dropping empties and repeats."""
+    items = (part.strip() for part in cell.split(LIST_SEPARATOR))
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def write_csv(rows: Iterable[FaqRow]) -> bytes:
+    """Serialise rows in the import format, BOM included, so that a round trip changes nothing."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row.id, row.category, row.question, row.answer,
+                         LIST_SEPARATOR.join(row.paraphrases), LIST_SEPARATOR.join(row.keywords),
+                         "1" if row.enabled else "0"])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,129 @@
+"""FAQ services: import a corpus into the tables, read documents for the engine, log questions.
+
+They take a Session and never commit: the CLI, the admin and the webhook worker own the transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from faq.corpus_csv import LIST_SEPARATOR, FaqRow, split_list
+from faq.index import FaqDocument
+from faq.models import FaqCategory, FaqEntry, FaqParaphrase, QuestionLog, QuestionOutcome
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import changed."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+def import_rows(session: Session, rows: Sequence[FaqRow], *, staff: str, now: datetime) -> ImportSummary:
+    """Create or update entries by external id; a changed entry's version goes up. Rows were validated already."""
+    # New categories are created in the order the file first names them: that becomes their display order.
+    categories = _categories_by_name(session, list(dict.fromkeys(row.category for row in rows if row.category)))
+    existing = {e.external_id: e for e in session.scalars(select(FaqEntry).where(
+        FaqEntry.external_id.in_([row.id for row in rows])))}
+    created = updated = unchanged = 0
+    for row in rows:
+        entry = existing.get(row.id)
+        if entry is None:
+            entry = FaqEntry(external_id=row.id, version=1)
+            session.add(entry)
+            created += 1
+        elif _row_of(entry) == row:
+            unchanged += 1
+            continue
+        else:
+            entry.version += 1
+            updated += 1
+        _apply(entry, row, categories.get(row.category), staff=staff, now=now)
+    session.flush()
+    return ImportSummary(created, updated, unchanged)
+
+
+def _categories_by_name(session: Session, names: list[str]) -> dict[str, FaqCategory]:
+    found = {c.name: c for c in session.scalars(select(FaqCategory).where(FaqCategory.name.in_(names)))}
+    next_order = (session.scalar(select(func.max(FaqCategory.sort_order))) or 0) + 1
+    for name in names:
+        if name not in found:
+            found[name] = FaqCategory(name=name, sort_order=next_order)
+            session.add(found[name])
+            next_order += 1
+    return found
+
+
+def _apply(entry: FaqEntry, row: FaqRow, category: FaqCategory | None, *, staff: str, now: datetime) -> None:
+    entry.category = category
+    entry.question, entry.answer, entry.enabled = row.question, row.answer, row.enabled
+    entry.keywords = LIST_SEPARATOR.join(row.keywords)
+    entry.updated_at, entry.updated_by = now, staff
+    # Staff-linked paraphrases were learnt from citizens: a corpus re-import must not drop them.
+    kept = [p for p in entry.paraphrases if p.source == "staff" and p.text not in row.paraphrases]
+    entry.paraphrases = kept + [FaqParaphrase(text=text, source="corpus", created_at=now) for text in row.paraphrases]
+
+
+def _row_of(entry: FaqEntry) -> FaqRow:
+    return FaqRow(
+        id=entry.external_id, category=entry.category.name if entry.category else "",
+        question=entry.question, answer=entry.answer,
+        paraphrases=tuple(p.text for p in entry.paraphrases if p.source == "corpus"),
+        keywords=split_list(entry.keywords), enabled=entry.enabled,
+    )
+
+
+def export_rows(session: Session) -> list[FaqRow]:
+    """Every entry as a corpus row, in id order (staff paraphrases included, so nothing learnt is lost)."""
+    entries = session.scalars(select(FaqEntry).order_by(FaqEntry.external_id)).all()
+    return [FaqRow(
+        id=e.external_id, category=e.category.name if e.category else "", question=e.question, answer=e.answer,
+        paraphrases=tuple(p.text for p in e.paraphrases), keywords=split_list(e.keywords), enabled=e.enabled,
+    ) for e in entries]
+
+
+def load_documents(session: Session) -> list[FaqDocument]:
+    """The enabled entries as the engine's documents."""
+    entries = session.scalars(select(FaqEntry).where(FaqEntry.enabled.is_(True)).order_by(FaqEntry.id)).all()
+    return [to_document(entry) for entry in entries]
+
+
+def to_document(entry: FaqEntry) -> FaqDocument:
+    """One entry as the engine sees it."""
+    return FaqDocument(
+        id=entry.external_id, question=entry.question, answer=entry.answer,
+        category=entry.category.name if entry.category else "",
+        paraphrases=tuple(p.text for p in entry.paraphrases), keywords=split_list(entry.keywords),
+    )
+
+
+def list_categories(session: Session) -> list[str]:
+    """Category names that have enabled entries, in display order."""
+    statement = (select(FaqCategory.name).join(FaqEntry, FaqEntry.category_id == FaqCategory.id)
+                 .where(FaqEntry.enabled.is_(True)).group_by(FaqCategory.id, FaqCategory.name)
+                 .order_by(FaqCategory.sort_order, FaqCategory.id))
+    return list(session.scalars(statement))
+
+
+def log_question(session: Session, *, channel: str, line_user_id: str | None, text: str,
+                 outcome: QuestionOutcome, faq_external_id: str | None, confidence: float,
+                 now: datetime) -> QuestionLog:
+    """Record a question and what the engine did with it."""
+    entry = QuestionLog(channel=channel, line_user_id=line_user_id, text=text, outcome=outcome,
+                        faq_external_id=faq_external_id, confidence=confidence, created_at=now)
+    session.add(entry)
+    return entry
+
+
+def questions_in_category(session: Session, category: str, *, limit: int = 10) -> list[str]:
+    """The first enabled questions of a category, for browsing."""
+    statement = (select(FaqEntry.question).join(FaqCategory, FaqEntry.category_id == FaqCategory.id)
+                 .where(FaqCategory.name == category, FaqEntry.enabled.is_(True))
+                 .order_by(FaqEntry.external_id).limit(limit))
+    return list(session.scalars(statement))

@@ -1,0 +1,51 @@
+"""What every handler receives besides its event: one shape for all, as in python-telegram-bot."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from core.line_gateway import MAX_MESSAGES_PER_CALL, LineMessage
+from core.models import Direction, LineUser, MessageLog
+from faq.answering import FaqAnswerer
+
+
+class Event(Protocol):
+    """A line-bot-sdk webhook event model (FollowEvent, MessageEvent, …)."""
+
+    type: str
+
+
+@dataclass
+class HandlerContext:
+    """The transaction, the citizen, the clock and the replies a handler builds.
+
+    Replies are collected, not sent: the dispatcher sends them after the event's transaction
+    commits, so a citizen is never told something the database then forgets.
+    """
+
+    session: Session
+    now: datetime
+    answerer: FaqAnswerer
+    inbox_event_id: int
+    line_user: LineUser | None
+    replies: list[LineMessage] = field(default_factory=list)
+
+    def reply(self, *messages: LineMessage) -> None:
+        """Queue messages for the reply (at most five per event: LINE's limit per call)."""
+        if len(self.replies) + len(messages) > MAX_MESSAGES_PER_CALL:
+            raise ValueError("a reply holds at most five messages")
+        self.replies.extend(messages)
+        if self.line_user is not None:
+            for message in messages:
+                self.session.add(MessageLog(
+                    line_user_id=self.line_user.line_user_id, direction=Direction.OUTGOING,
+                    message_type=message.get("type", "unknown"), text=message.get("text") or message.get("altText"),
+                    inbox_event_id=self.inbox_event_id, created_at=self.now,
+                ))
+
+
+Handler = Callable[[Any, HandlerContext], None]

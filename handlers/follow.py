@@ -1,0 +1,25 @@
+"""Follow and unfollow: a citizen adds the account, or blocks it."""
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import replies, texts
+from handlers.context import HandlerContext
+
+
+def on_follow(event: Any, ctx: HandlerContext) -> None:
+    """Remember the citizen as a follower, greet them and offer the main actions."""
+    user = ctx.line_user
+    if user is None:
+        return
+    user.followed_at = ctx.now
+    user.blocked_at = None
+    unblocked = bool(getattr(getattr(event, "follow", None), "is_unblocked", False))
+    greeting = texts.WELCOME_BACK if unblocked else texts.GREETING
+    ctx.reply(replies.text(greeting, quick_replies=replies.main_menu()))
+
+
+def on_unfollow(event: Any, ctx: HandlerContext) -> None:
+    """Mark the citizen as blocked: LINE gives no reply token and would refuse a push."""
+    if ctx.line_user is not None:
+        ctx.line_user.blocked_at = ctx.now

@@ -1,0 +1,63 @@
+"""Postbacks: the buttons and quick replies a citizen taps. Data is `action=…&…`, checked before use."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from faq.services import list_categories, questions_in_category
+from handlers import replies, texts
+from handlers.context import HandlerContext
+
+MAX_POSTBACK_DATA = 300
+BROWSE_LIMIT = 12  # LINE shows at most 13 quick replies
+
+
+def on_postback(event: Any, ctx: HandlerContext) -> None:
+    """Run the action named in the postback data; anything unknown or forged gets a polite reply."""
+    params = parse_postback_data(event.postback.data or "")
+    action = POSTBACK_ACTIONS.get(params.get("action", ""))
+    if action is None:
+        ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
+        return
+    action(params, ctx)
+
+
+def parse_postback_data(data: str) -> dict[str, str]:
+    """`action=browse&c=税` → {"action": "browse", "c": "税"}; oversized or repeated keys count as unknown."""
+    if len(data) > MAX_POSTBACK_DATA:
+        return {}
+    parsed = parse_qs(data, keep_blank_values=True, max_num_fields=10)
+    if any(len(values) != 1 for values in parsed.values()):
+        return {}
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def _ask(params: dict[str, str], ctx: HandlerContext) -> None:
+    ctx.reply(replies.text(texts.ASK_PROMPT))
+
+
+def _browse(params: dict[str, str], ctx: HandlerContext) -> None:
+    categories = list_categories(ctx.session)[:BROWSE_LIMIT]
+    if not categories:
+        ctx.reply(replies.text(texts.CATEGORY_EMPTY))
+        return
+    actions = [replies.postback_action(name, "category", c=name) for name in categories]
+    ctx.reply(replies.text(texts.BROWSE_PROMPT, quick_replies=actions))
+
+
+def _category(params: dict[str, str], ctx: HandlerContext) -> None:
+    category = params.get("c", "")
+    questions = questions_in_category(ctx.session, category, limit=BROWSE_LIMIT) if category else []
+    if not questions:
+        ctx.reply(replies.text(texts.CATEGORY_EMPTY, quick_replies=replies.main_menu()))
+        return
+    actions = [replies.message_action(question) for question in questions]
+    ctx.reply(replies.text(texts.CATEGORY_PROMPT.format(category=category), quick_replies=actions))
+
+
+POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = {
+    "ask": _ask,
+    "browse": _browse,
+    "category": _category,
+}

@@ -1,0 +1,185 @@
+"""POST /callback: signature first, then shape, then the inbox; LINE always gets a fast, honest status."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import InboxEvent, InboxStatus, LineUser
+from tests.emulator.webhook_schema import validate_webhook_body
+from tests.webhook_events import (
+    body,
+    follow_event,
+    group_text_event,
+    postback_event,
+    sticker_event,
+    text_event,
+    unfollow_event,
+)
+
+
+def _inbox(session_factory) -> list[InboxEvent]:
+    with session_factory() as session:
+        return list(session.scalars(select(InboxEvent).order_by(InboxEvent.id)))
+
+
+def test_every_payload_used_here_follows_lines_webhook_schema() -> None:
+    for event in (text_event("ごみの日"), follow_event(), unfollow_event(), postback_event("action=ask"),
+                  sticker_event(), group_text_event("こんにちは")):
+        validate_webhook_body(json.loads(body(event)))
+
+
+def test_a_correctly_signed_event_is_stored_and_acknowledged(webhook, session_factory) -> None:
+    response = webhook.post(text_event("粗大ごみの出し方"))
+    assert response.status_code == 200
+    rows = _inbox(session_factory)
+    assert [(r.event_type, r.message_type, r.status) for r in rows] == [("message", "text", InboxStatus.PENDING)]
+
+
+@pytest.mark.parametrize("signature", ["", "not-base64!", "c2lnbmF0dXJl", None])
+def test_a_wrong_or_missing_signature_gets_400_and_stores_nothing(webhook, client, session_factory, signature) -> None:
+    raw = body(text_event("住民票"))
+    if signature is None:
+        response = client.post("/callback", data=raw, headers={"Content-Type": "application/json"})
+    else:
+        response = webhook.post_raw(raw, signature=signature)
+    assert response.status_code == 400
+    assert _inbox(session_factory) == []
+
+
+def test_a_body_signed_with_another_secret_is_refused(webhook, session_factory) -> None:
+    from tests.webhook_events import sign
+
+    raw = body(text_event("住民票"))
+    assert webhook.post_raw(raw, signature=sign(raw, "someone-elses-secret")).status_code == 400
+    assert _inbox(session_factory) == []
+
+
+def test_a_body_over_one_mebibyte_gets_413(webhook, session_factory) -> None:
+    raw = body(text_event("あ" * 400_000))
+    assert len(raw) > 1024 * 1024
+    assert webhook.post_raw(raw).status_code == 413
+    assert _inbox(session_factory) == []
+
+
+MALFORMED = {
+    "not json": b"{not json",
+    "not utf-8": b"\xff\xfe{}",
+    "a list": b"[]",
+    "no events": b'{"destination": "U0"}',
+    "events not a list": b'{"events": {}}',
+    "event not an object": b'{"events": [1]}',
+    "event without id": json.dumps({"events": [{k: v for k, v in text_event("a").items()
+                                                if k != "webhookEventId"}]}).encode(),
+    "timestamp as text": json.dumps({"events": [{**text_event("a"), "timestamp": "yesterday"}]}).encode(),
+    "message without text": json.dumps({"events": [{**text_event("a"), "message": {"id": "1", "type": "text"}}]}).encode(),
+    "follow without follow": json.dumps({"events": [{k: v for k, v in follow_event().items()
+                                                     if k != "follow"}]}).encode(),
+    "source of wrong type": json.dumps({"events": [{**text_event("a"), "source": "U1"}]}).encode(),
+}
+
+
+@pytest.mark.parametrize("raw", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_correctly_signed_but_malformed_body_gets_400_never_500(webhook, session_factory, raw) -> None:
+    assert webhook.post_raw(raw).status_code == 400
+    assert _inbox(session_factory) == []
+
+
+def test_an_empty_events_list_is_a_verification_ping_and_gets_200(webhook, session_factory) -> None:
+    assert webhook.post_raw(b'{"destination": "U0", "events": []}').status_code == 200
+    assert _inbox(session_factory) == []
+
+
+def test_a_redelivered_event_is_stored_and_answered_once(webhook, session_factory, line) -> None:
+    event = text_event("粗大ごみの出し方")
+    webhook.send(event)
+    webhook.send({**event, "deliveryContext": {"isRedelivery": True}})
+    assert len(_inbox(session_factory)) == 1
+    assert len(line.calls) == 1
+
+
+def test_the_same_event_twice_in_one_body_is_stored_once(webhook, session_factory) -> None:
+    event = text_event("住民票")
+    assert webhook.post(event, event).status_code == 200
+    assert len(_inbox(session_factory)) == 1
+
+
+def test_standby_events_are_stored_but_not_answered(webhook, session_factory, line) -> None:
+    webhook.send(text_event("住民票", mode="standby"))
+    assert [r.status for r in _inbox(session_factory)] == [InboxStatus.IGNORED]
+    assert line.calls == []
+
+
+def test_an_event_kind_newer_than_the_sdk_is_stored_and_ignored(webhook, session_factory, line) -> None:
+    event = {**text_event("x"), "type": "somethingNew"}
+    del event["message"]
+    webhook.send(event)
+    assert [(r.event_type, r.status) for r in _inbox(session_factory)] == [("somethingNew", InboxStatus.IGNORED)]
+    assert line.calls == []
+
+
+def test_the_webhook_answers_before_any_event_is_processed(webhook, session_factory, line) -> None:
+    assert webhook.post(text_event("住民票"), follow_event()).status_code == 200
+    assert line.calls == []
+    assert {r.status for r in _inbox(session_factory)} == {InboxStatus.PENDING}
+
+
+def test_a_failing_event_is_recorded_and_the_rest_of_the_batch_is_processed(
+        webhook, session_factory, line, monkeypatch, caplog) -> None:
+    from bot import dispatch
+
+    def explode(event, ctx):
+        raise RuntimeError("住民票について秘密の内容")  # text that must never reach the log
+
+    monkeypatch.setitem(dispatch.DISPATCH, ("postback", None), explode)
+    webhook.send(postback_event("action=ask"), text_event("粗大ごみの出し方"), follow_event())
+    rows = _inbox(session_factory)
+    assert [r.status for r in rows] == [InboxStatus.PENDING, InboxStatus.DONE, InboxStatus.DONE]
+    assert rows[0].attempts == 1 and rows[0].error == "RuntimeError"
+    assert len(line.calls) == 2
+    assert "秘密" not in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_an_event_that_keeps_failing_is_parked_as_failed(webhook, session_factory, monkeypatch) -> None:
+    from bot import dispatch
+
+    monkeypatch.setitem(dispatch.DISPATCH, ("postback", None), lambda event, ctx: 1 / 0)
+    webhook.send(postback_event("action=ask"))
+    webhook.processor.drain()
+    webhook.processor.drain()
+    assert [(r.status, r.attempts) for r in _inbox(session_factory)] == [(InboxStatus.FAILED, 3)]
+
+
+def test_message_text_is_never_logged(webhook, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    webhook.send(text_event("私の住所は港区1-2-3です"), text_event("{broken"))
+    assert "港区" not in caplog.text
+
+
+def test_unfollow_marks_the_citizen_blocked_and_sends_nothing(webhook, session_factory, line) -> None:
+    webhook.send(follow_event())
+    webhook.send(unfollow_event())
+    with session_factory() as session:
+        user = session.scalars(select(LineUser)).one()
+    assert user.is_blocked
+    assert len(line.calls) == 1  # the greeting only
+
+
+def test_group_messages_are_stored_but_not_answered(webhook, session_factory, line) -> None:
+    webhook.send(group_text_event("こんにちは"))
+    assert [r.status for r in _inbox(session_factory)] == [InboxStatus.IGNORED]
+    assert line.calls == []
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(LineUser)) == 0
+
+
+def test_a_database_that_fails_gets_503_so_line_redelivers(webhook, session_factory) -> None:
+    from sqlalchemy import text
+
+    with session_factory.begin() as session:  # a real database error, not a mock: the table is gone
+        session.execute(text("DROP TABLE message_log"))
+        session.execute(text("DROP TABLE webhook_inbox"))
+    assert webhook.post(text_event("住民票")).status_code == 503

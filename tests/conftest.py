@@ -1,0 +1,139 @@
+"""Fixtures shared by the whole suite: databases (SQLite, and PostgreSQL when configured), the app, LINE."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import make_server
+
+from bot.app import create_app
+from bot.migrate import upgrade
+from core.config import Settings
+from core.db import Base, make_engine, make_session_factory
+from core.line_gateway import RecordingLineGateway
+from faq.corpus_csv import read_csv
+from faq.services import import_rows
+from tests.webhook_events import WebhookPoster
+
+POSTGRES_URL = os.environ.get("MADOGUCHI_TEST_POSTGRES_URL", "").strip()
+DATA = Path(__file__).resolve().parent / "data"
+TEST_CORPUS = DATA / "test_faq.csv"
+CHANNEL_SECRET = "test-channel-secret"
+ACCESS_TOKEN = "test-access-token"
+FIXED_NOW = datetime(2026, 4, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated() -> str:
+    """The PostgreSQL test database, emptied and migrated once per run."""
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs on SQLite, and again on PostgreSQL when MADOGUCHI_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        path = tmp_path / "madoguchi.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run skipped: MADOGUCHI_TEST_POSTGRES_URL is not set")
+    url = request.getfixturevalue("_postgres_migrated")
+    _truncate_all(url)
+    return url
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> Iterator[sessionmaker]:
+    """Sessions on the test database."""
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_faq(session_factory: sessionmaker) -> None:
+    """The small test corpus (tests/data/test_faq.csv), imported."""
+    with session_factory.begin() as session:
+        import_rows(session, read_csv(TEST_CORPUS), staff="test", now=FIXED_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for a test app; LINE is the recording fake unless a test wires the emulator."""
+    return Settings(database_url=database_url, line_channel_secret=CHANNEL_SECRET,
+                    line_channel_access_token=ACCESS_TOKEN, secret_key="test-secret-key",
+                    line_api_base="http://127.0.0.1:9", line_data_api_base="http://127.0.0.1:9",
+                    inline_worker=False)
+
+
+@pytest.fixture
+def line() -> RecordingLineGateway:
+    """A LINE that records what would have been sent."""
+    return RecordingLineGateway()
+
+
+@pytest.fixture
+def app(settings: Settings, line: RecordingLineGateway, seeded_faq: None) -> Iterator[Flask]:
+    """Madoguchi with the test corpus and the recording LINE; events are processed when a test drains."""
+    application = create_app(settings, line=line, clock=lambda: FIXED_NOW, start_worker=False)
+    yield application
+    application.extensions["madoguchi"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """An HTTP client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def webhook(client: FlaskClient, app: Flask) -> WebhookPoster:
+    """Posts signed webhook bodies like LINE does and drains the inbox."""
+    return WebhookPoster(client, CHANNEL_SECRET, app.extensions["madoguchi"].processor)
+
+
+class ServerThread:
+    """A WSGI app served on a free local port in a thread (the emulator, or Madoguchi itself)."""
+
+    def __init__(self, wsgi_app: object) -> None:
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,152 @@
+"""The SDK gateway over real HTTP against the emulator: what LINE receives, and how its errors come back."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+import requests
+from flask import Flask
+
+from core.line_gateway import (
+    LineApiError,
+    RecordingLineGateway,
+    ReplyTokenRejectedError,
+    SdkLineGateway,
+    reply_or_push,
+    retry_key_for,
+)
+from emulator.app import EmulatorConfig, create_app as create_emulator
+from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, ServerThread
+from tests.webhook_events import USER
+
+HELLO = [{"type": "text", "text": "こんにちは"}]
+
+
+@pytest.fixture
+def receiver() -> Iterator[ServerThread]:
+    """A stand-in bot that accepts every webhook (the gateway tests need tokens, not answers)."""
+    app = Flask("receiver")
+    app.add_url_rule("/callback", "callback", lambda: ("OK", 200), methods=["POST"])
+    server = ServerThread(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(receiver: ServerThread) -> Iterator[ServerThread]:
+    """The LINE emulator on a free port."""
+    server = ServerThread(create_emulator(EmulatorConfig(
+        channel_secret=CHANNEL_SECRET, channel_access_token=ACCESS_TOKEN, webhook_url=receiver.url + "/callback")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway(emulator: ServerThread) -> SdkLineGateway:
+    """The real SDK client pointed at the emulator."""
+    return SdkLineGateway(access_token=ACCESS_TOKEN, api_base=emulator.url, data_api_base=emulator.url)
+
+
+def _recorded(emulator: ServerThread, path: str) -> list[dict]:
+    return requests.get(f"{emulator.url}/_emulator/requests", params={"path": path}, timeout=5).json()
+
+
+def _say(emulator: ServerThread, **payload: object) -> dict:
+    response = requests.post(f"{emulator.url}/_emulator/say", json={"user_id": USER, **payload}, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_a_reply_reaches_line_with_the_token_and_messages(gateway, emulator) -> None:
+    token = _say(emulator, text="住民票")["reply_token"]
+    gateway.reply(token, HELLO)
+    [call] = _recorded(emulator, "/v2/bot/message/reply")
+    assert call["status"] == 200
+    assert (call["body"]["replyToken"], call["body"]["messages"]) == (token, HELLO)
+
+
+def test_a_used_reply_token_is_rejected_as_such(gateway, emulator) -> None:
+    token = _say(emulator, text="住民票")["reply_token"]
+    gateway.reply(token, HELLO)
+    with pytest.raises(ReplyTokenRejectedError):
+        gateway.reply(token, HELLO)
+
+
+def test_reply_or_push_pushes_when_the_token_is_rejected(gateway, emulator) -> None:
+    how = reply_or_push(gateway, reply_token="expired-token", to=USER, messages=HELLO,
+                        retry_key=retry_key_for("reply", "event-1"))
+    assert how == "push"
+    [push] = _recorded(emulator, "/v2/bot/message/push")
+    assert push["body"]["to"] == USER
+    assert push["retry_key"] == retry_key_for("reply", "event-1")
+
+
+def test_a_push_sent_again_with_the_same_retry_key_counts_as_delivered(gateway, emulator) -> None:
+    requests.post(f"{emulator.url}/_emulator/faults",
+                  json={"endpoint": "push", "mode": "error_after", "count": 1}, timeout=5)
+    key = retry_key_for("push", "x")
+    with pytest.raises(LineApiError) as caught:
+        gateway.push(USER, HELLO, retry_key=key)
+    assert caught.value.is_retryable
+    gateway.push(USER, HELLO, retry_key=key)  # LINE answers 409: it already has it
+    assert [c["status"] for c in _recorded(emulator, "/v2/bot/message/push")] == [500, 409]
+
+
+def test_multicast_sends_to_every_recipient(gateway, emulator) -> None:
+    recipients = [f"U{n:032x}" for n in range(3)]
+    gateway.multicast(recipients, HELLO, retry_key=retry_key_for("multicast", "1"))
+    [call] = _recorded(emulator, "/v2/bot/message/multicast")
+    assert call["body"]["to"] == recipients
+
+
+def test_more_than_five_messages_are_refused_before_calling_line(gateway, emulator) -> None:
+    with pytest.raises(ValueError):
+        gateway.push(USER, HELLO * 6, retry_key=retry_key_for("p"))
+    assert _recorded(emulator, "/v2/bot/message/push") == []
+
+
+def test_a_rate_limited_call_is_a_retryable_error(gateway, emulator) -> None:
+    requests.post(f"{emulator.url}/_emulator/rate_limits", json={"enabled": True, "limits": {"push": 1}}, timeout=5)
+    gateway.push(USER, HELLO, retry_key=retry_key_for("p", "1"))
+    with pytest.raises(LineApiError) as caught:
+        gateway.push(USER, HELLO, retry_key=retry_key_for("p", "2"))
+    assert caught.value.status == 429 and caught.value.is_retryable
+
+
+def test_content_comes_from_the_data_host(gateway, emulator) -> None:
+    jpeg = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
+    event = _say(emulator, type="image", image_base64=base64.b64encode(jpeg).decode(), content_type="image/jpeg")["event"]
+    assert gateway.get_content(event["message"]["id"]) == jpeg
+
+
+def test_unknown_content_is_a_404_error(gateway) -> None:
+    with pytest.raises(LineApiError) as caught:
+        gateway.get_content("999999")
+    assert caught.value.status == 404
+
+
+def test_an_unreachable_line_is_a_retryable_error() -> None:
+    gateway = SdkLineGateway(access_token=ACCESS_TOKEN, api_base="http://127.0.0.1:9", data_api_base="http://127.0.0.1:9")
+    with pytest.raises(LineApiError) as caught:
+        gateway.push(USER, HELLO, retry_key=retry_key_for("p"))
+    assert caught.value.status == 0 and caught.value.is_retryable
+
+
+def test_the_loading_animation_is_requested_for_the_chat(gateway, emulator) -> None:
+    gateway.show_loading(USER, 5)
+    [call] = _recorded(emulator, "/v2/bot/chat/loading/start")
+    assert call["body"] == {"chatId": USER, "loadingSeconds": 5}
+
+
+def test_the_recording_fake_refuses_a_token_twice_like_line() -> None:
+    fake = RecordingLineGateway()
+    fake.reply("t", HELLO)
+    with pytest.raises(ReplyTokenRejectedError):
+        fake.reply("t", HELLO)
+    assert fake.texts() == ["こんにちは"]
+
+
+def test_retry_keys_are_stable_uuids() -> None:
+    assert retry_key_for("reply", "e1") == retry_key_for("reply", "e1") != retry_key_for("reply", "e2")
+    assert len(retry_key_for("x")) == 36

@@ -1,0 +1,67 @@
+"""FAQ services on a real database: imports update by id, keep what staff taught, feed the engine."""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import select
+
+from faq.corpus_csv import read_csv
+from faq.models import FaqEntry, FaqParaphrase
+from faq.services import export_rows, import_rows, list_categories, load_documents, questions_in_category
+from tests.conftest import FIXED_NOW, TEST_CORPUS
+
+
+def test_importing_twice_changes_nothing_the_second_time(session_factory) -> None:
+    rows = read_csv(TEST_CORPUS)
+    with session_factory.begin() as session:
+        first = import_rows(session, rows, staff="suzuki", now=FIXED_NOW)
+    with session_factory.begin() as session:
+        second = import_rows(session, rows, staff="suzuki", now=FIXED_NOW)
+    assert (first.created, first.updated, first.unchanged) == (len(rows), 0, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, len(rows))
+
+
+def test_a_changed_row_raises_the_version_and_records_who(session_factory, seeded_faq) -> None:
+    rows = read_csv(TEST_CORPUS)
+    changed = [dataclasses.replace(rows[0], answer="新しい回答です。")]
+    with session_factory.begin() as session:
+        summary = import_rows(session, changed, staff="tanaka", now=FIXED_NOW)
+    with session_factory() as session:
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.external_id == rows[0].id)).one()
+    assert summary.updated == 1
+    assert (entry.answer, entry.version, entry.updated_by) == ("新しい回答です。", 2, "tanaka")
+
+
+def test_a_reimport_keeps_the_paraphrases_staff_linked(session_factory, seeded_faq) -> None:
+    rows = read_csv(TEST_CORPUS)
+    with session_factory.begin() as session:
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.external_id == rows[0].id)).one()
+        entry.paraphrases.append(FaqParaphrase(text="でかいゴミどうすんの", source="staff", created_at=FIXED_NOW))
+    with session_factory.begin() as session:
+        import_rows(session, [dataclasses.replace(rows[0], paraphrases=("ソファを捨てたい",))], staff="x", now=FIXED_NOW)
+    with session_factory() as session:
+        entry = session.scalars(select(FaqEntry).where(FaqEntry.external_id == rows[0].id)).one()
+        assert sorted(p.text for p in entry.paraphrases) == ["ソファを捨てたい", "でかいゴミどうすんの"]
+
+
+def test_the_engine_sees_enabled_entries_only(session_factory, seeded_faq) -> None:
+    with session_factory() as session:
+        documents = load_documents(session)
+    ids = {d.id for d in documents}
+    assert "t-gomi-001" in ids and "t-event-001" not in ids
+    gomi = next(d for d in documents if d.id == "t-gomi-001")
+    assert gomi.category == "ごみ・リサイクル" and "ソファを捨てたい" in gomi.paraphrases
+
+
+def test_export_round_trips_the_import(session_factory, seeded_faq) -> None:
+    with session_factory() as session:
+        assert export_rows(session) == sorted(read_csv(TEST_CORPUS), key=lambda r: r.id)
+
+
+def test_browsing_lists_categories_with_enabled_entries(session_factory, seeded_faq) -> None:
+    with session_factory() as session:
+        categories = list_categories(session)
+        assert "イベント" not in categories  # its only entry is disabled
+        assert categories[0] == "ごみ・リサイクル"
+        assert questions_in_category(session, "ごみ・リサイクル", limit=2) == [
+            "粗大ごみはどのように出せばよいですか。", "燃えるごみの収集日はいつですか。"]

@@ -1,0 +1,116 @@
+"""What a citizen sees: each event kind through the webhook, answered from the test corpus."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.models import Direction, LineUser, MessageLog
+from faq.models import QuestionLog, QuestionOutcome
+from tests.webhook_events import follow_event, postback_event, sticker_event, text_event
+
+
+def _last(line) -> dict:
+    return line.calls[-1].messages[-1]
+
+
+def _quick_labels(message: dict) -> list[str]:
+    return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
+
+
+def test_a_new_follower_is_stored_greeted_and_offered_the_main_actions(webhook, session_factory, line) -> None:
+    webhook.send(follow_event())
+    greeting = _last(line)
+    assert "友だち追加ありがとうございます" in greeting["text"]
+    assert _quick_labels(greeting) == ["質問する", "よくある質問"]
+    with session_factory() as session:
+        user = session.scalars(select(LineUser)).one()
+    assert user.followed_at is not None and not user.is_blocked
+
+
+def test_a_citizen_who_unblocks_is_welcomed_back(webhook, line) -> None:
+    webhook.send(follow_event(unblocked=True))
+    assert "おかえりなさい" in _last(line)["text"]
+
+
+def test_a_question_is_answered_from_the_faq_with_its_category(webhook, line) -> None:
+    webhook.send(text_event("粗大ごみはどのように出せばよいですか"))
+    answer = _last(line)["text"]
+    assert answer.startswith("粗大ごみは事前申込制です")
+    assert "ごみ・リサイクル" in answer
+    assert line.calls[-1].kind == "reply"
+
+
+def test_a_question_in_osaka_dialect_finds_the_same_answer(webhook, line) -> None:
+    webhook.send(text_event("タンス捨てたいんやけど、どないしたらええの"))
+    assert "粗大ごみ" in _last(line)["text"]
+
+
+def test_every_question_is_logged_with_its_outcome(webhook, session_factory) -> None:
+    webhook.send(text_event("粗大ごみはどのように出せばよいですか"), text_event("こんにちは"))
+    with session_factory() as session:
+        logged = session.scalars(select(QuestionLog).order_by(QuestionLog.id)).all()
+    assert [q.outcome for q in logged] == [QuestionOutcome.ANSWERED, QuestionOutcome.MEANINGLESS]
+    assert logged[0].faq_external_id == "t-gomi-001"
+
+
+def test_a_greeting_gets_a_friendly_reply_and_the_menu(webhook, line) -> None:
+    webhook.send(text_event("こんにちは！"))
+    reply = _last(line)
+    assert "メッセージありがとうございます" in reply["text"]
+    assert _quick_labels(reply) == ["質問する", "よくある質問"]
+
+
+def test_a_question_the_city_has_no_answer_for_gets_an_honest_apology(webhook, line) -> None:
+    webhook.send(text_event("宇宙ステーションへの行き方を教えてください"))
+    assert "申し訳ありません" in _last(line)["text"]
+
+
+def test_browsing_lists_categories_then_their_questions(webhook, line) -> None:
+    webhook.send(postback_event("action=browse"))
+    categories = _quick_labels(_last(line))
+    assert "ごみ・リサイクル" in categories and "イベント" not in categories
+    webhook.send(postback_event("action=category&c=ごみ・リサイクル"))
+    questions = _last(line)
+    assert "「ごみ・リサイクル」のよくある質問" in questions["text"]
+    sent = [item["action"]["text"] for item in questions["quickReply"]["items"]]
+    assert "粗大ごみはどのように出せばよいですか。" in sent
+
+
+def test_a_chosen_question_from_browsing_is_answered(webhook, line) -> None:
+    webhook.send(text_event("スプレー缶はどうやって捨てますか。"))
+    assert "有害ごみ" in _last(line)["text"]
+
+
+def test_a_forged_or_unknown_postback_gets_a_polite_reply(webhook, line) -> None:
+    for data in ("action=drop_tables", "garbage", "action=a&action=b", "action=" + "x" * 400):
+        webhook.send(postback_event(data))
+        assert "この操作は現在ご利用いただけません" in _last(line)["text"]
+
+
+def test_a_sticker_is_thanked_and_pointed_to_text(webhook, line) -> None:
+    webhook.send(sticker_event())
+    assert "スタンプありがとうございます" in _last(line)["text"]
+
+
+def test_a_very_long_message_is_declined_kindly(webhook, line, session_factory) -> None:
+    webhook.send(text_event("ごみ" * 3000))
+    assert "長すぎる" in _last(line)["text"]
+    with session_factory() as session:
+        assert session.scalars(select(QuestionLog)).all() == []
+
+
+def test_a_citizen_never_seen_following_is_remembered_on_first_message(webhook, session_factory) -> None:
+    webhook.send(text_event("住民票の写しはどこで取れますか"))
+    with session_factory() as session:
+        user = session.scalars(select(LineUser)).one()
+        directions = [m.direction for m in session.scalars(select(MessageLog).order_by(MessageLog.id))]
+    assert user.followed_at is None and user.last_message_at is not None
+    assert directions == [Direction.INCOMING, Direction.OUTGOING]
+
+
+def test_an_expired_reply_token_falls_back_to_push_to_the_citizen(webhook, line) -> None:
+    line.reject_all_replies = True
+    event = text_event("住民票の写しはどこで取れますか")
+    webhook.send(event)
+    [call] = line.calls
+    assert call.kind == "push" and call.to == (event["source"]["userId"],)
+    assert call.retry_key is not None
