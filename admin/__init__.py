@@ -1,1 +1,1 @@
-"""admin."""
+"""The staff web admin: FAQ, inquiries, reports, broadcasts, statistics (Flask blueprints)."""

@@ -1,1 +1,1 @@
-"""bot."""
+"""The entry floor: app factory, webhook, dispatch table, event processing, CLI."""

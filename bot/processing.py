@@ -48,7 +48,7 @@ class EventProcessor:
         inbox_id: int | None = None
         try:
             with self.session_factory.begin() as session:
-                row = claim_next(session)
+                row = claim_next(session, now=self.clock())
                 if row is None:
                     return False
                 inbox_id = row.id

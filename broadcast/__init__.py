@@ -1,1 +1,1 @@
-"""broadcast."""
+"""Broadcasts: delivery preferences, segments, scheduling and the resumable delivery engine."""

@@ -1,1 +1,1 @@
-"""core."""
+"""The ground floor: settings, database, the webhook inbox, the LINE gateway."""

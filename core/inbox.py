@@ -5,16 +5,19 @@ Services here take a Session and never commit; the webhook view and the workers 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.models import InboxEvent, InboxStatus
 
 MAX_ERROR_LENGTH = 200
+MAX_ATTEMPTS = 3
+# Waits before the 2nd and 3rd tries: long enough for a database or LINE hiccup to pass.
+RETRY_DELAYS = (timedelta(seconds=10), timedelta(seconds=60))
 
 
 def store_events(session: Session, events: Iterable[Mapping[str, Any]], *, now: datetime) -> list[int]:
@@ -55,11 +58,12 @@ def _row_for(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def claim_next(session: Session, *, max_attempts: int = 3) -> InboxEvent | None:
-    """Lock and return the oldest pending event, skipping ones another worker holds."""
+def claim_next(session: Session, *, now: datetime) -> InboxEvent | None:
+    """Lock and return the oldest event due for processing, skipping ones another worker holds."""
     statement = (
         select(InboxEvent)
-        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.attempts < max_attempts)
+        .where(InboxEvent.status == InboxStatus.PENDING,
+               or_(InboxEvent.next_attempt_at.is_(None), InboxEvent.next_attempt_at <= now))
         .order_by(InboxEvent.id)
         .limit(1)
         # SKIP LOCKED lets any number of PostgreSQL workers share the queue; SQLite ignores it
@@ -77,9 +81,8 @@ def mark_done(event: InboxEvent, *, now: datetime, status: InboxStatus = InboxSt
     event.error = None
 
 
-def record_failure(session: Session, inbox_id: int, error: BaseException, *, now: datetime,
-                   max_attempts: int = 3) -> InboxEvent | None:
-    """Count a failed attempt; after max_attempts the event is parked as FAILED for staff to see."""
+def record_failure(session: Session, inbox_id: int, error: BaseException, *, now: datetime) -> InboxEvent | None:
+    """Count a failed attempt and schedule the next; after MAX_ATTEMPTS the event is parked as FAILED."""
     event = session.get(InboxEvent, inbox_id)
     if event is None:
         return None
@@ -87,8 +90,10 @@ def record_failure(session: Session, inbox_id: int, error: BaseException, *, now
     # The exception's type only: messages can quote the citizen's text.
     event.error = type(error).__name__[:MAX_ERROR_LENGTH]
     event.processed_at = now
-    if event.attempts >= max_attempts:
+    if event.attempts >= MAX_ATTEMPTS:
         event.status = InboxStatus.FAILED
+    else:
+        event.next_attempt_at = now + RETRY_DELAYS[min(event.attempts, len(RETRY_DELAYS)) - 1]
     return event
 
 

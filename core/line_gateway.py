@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import urllib3
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
@@ -93,62 +94,61 @@ class SdkLineGateway:
     """LineGateway on line-bot-sdk v3, talking HTTP to LINE (or to our emulator)."""
 
     def __init__(self, *, access_token: str, api_base: str, data_api_base: str) -> None:
-        self._api_client = ApiClient(Configuration(host=api_base, access_token=access_token))
+        self._api = MessagingApi(ApiClient(_configuration(api_base, access_token)))
         # Content downloads live on a different host at LINE (api-data.line.me).
-        self._data_client = ApiClient(Configuration(host=data_api_base, access_token=access_token))
-        self._api = MessagingApi(self._api_client)
-        self._blob = MessagingApiBlob(self._data_client)
+        self._blob = MessagingApiBlob(ApiClient(_configuration(data_api_base, access_token)))
 
     def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None:
         request = ReplyMessageRequest(replyToken=reply_token, messages=_to_sdk(messages))
         try:
-            self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS)
-        except ApiException as exc:
-            error = _api_error(exc)
+            _call(self._api.reply_message, request)
+        except LineApiError as error:
             if error.status == 400 and "reply token" in error.message.lower():
-                raise ReplyTokenRejectedError(error.status, error.message) from exc
-            raise error from exc
-        except OSError as exc:  # urllib3's connection and timeout errors derive from OSError
-            raise LineApiError(0, type(exc).__name__) from exc
+                raise ReplyTokenRejectedError(error.status, error.message) from error
+            raise
 
     def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None:
         request = PushMessageRequest(to=to, messages=_to_sdk(messages))
-        self._send(self._api.push_message, request, retry_key)
+        _call_with_retry_key(self._api.push_message, request, retry_key)
 
     def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
         if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
             raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
         request = MulticastRequest(to=list(to), messages=_to_sdk(messages))
-        self._send(self._api.multicast, request, retry_key)
+        _call_with_retry_key(self._api.multicast, request, retry_key)
 
     def show_loading(self, chat_id: str, seconds: int = 5) -> None:
-        request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
-        try:
-            self._api.show_loading_animation(request, _request_timeout=REQUEST_TIMEOUT_SECONDS)
-        except ApiException as exc:
-            raise _api_error(exc) from exc
-        except OSError as exc:
-            raise LineApiError(0, type(exc).__name__) from exc
+        _call(self._api.show_loading_animation, ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds))
 
     def get_content(self, message_id: str) -> bytes:
-        try:
-            return bytes(self._blob.get_message_content(message_id, _request_timeout=REQUEST_TIMEOUT_SECONDS))
-        except ApiException as exc:
-            raise _api_error(exc) from exc
-        except OSError as exc:
-            raise LineApiError(0, type(exc).__name__) from exc
+        return bytes(_call(self._blob.get_message_content, message_id))
 
-    def _send(self, call: Any, request: Any, retry_key: str) -> None:
-        try:
-            call(request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT_SECONDS)
-        except ApiException as exc:
-            # 409: LINE already accepted a request with this retry key — an earlier attempt
-            # got through even though we never saw its answer. It is delivered.
-            if exc.status == 409:
-                return
-            raise _api_error(exc) from exc
-        except OSError as exc:
-            raise LineApiError(0, type(exc).__name__) from exc
+
+def _configuration(host: str, access_token: str) -> Configuration:
+    configuration = Configuration(host=host, access_token=access_token)
+    # No silent retries inside urllib3: callers retry with the same retry key, and count what they did.
+    configuration.retries = 0
+    return configuration
+
+
+def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the SDK, turning its exceptions (and urllib3's) into LineApiError."""
+    try:
+        return method(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+    except ApiException as exc:
+        raise _api_error(exc) from exc
+    except (OSError, urllib3.exceptions.HTTPError) as exc:  # refused, reset, timed out
+        raise LineApiError(0, type(exc).__name__) from exc
+
+
+def _call_with_retry_key(method: Any, request: Any, retry_key: str) -> None:
+    try:
+        _call(method, request, x_line_retry_key=retry_key)
+    except LineApiError as error:
+        # 409: LINE already accepted a request with this retry key — an earlier attempt
+        # got through even though we never saw its answer. It is delivered.
+        if error.status != 409:
+            raise
 
 
 def _to_sdk(messages: Sequence[LineMessage]) -> list[Message]:

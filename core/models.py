@@ -57,6 +57,8 @@ class InboxEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     event_time: Mapped[datetime | None] = mapped_column(UtcDateTime())
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # After a failure the event waits before its next try, so one bad event cannot hog the queue.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Direction(str, enum.Enum):

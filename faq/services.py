@@ -66,8 +66,11 @@ def _apply(entry: FaqEntry, row: FaqRow, category: FaqCategory | None, *, staff:
     entry.keywords = LIST_SEPARATOR.join(row.keywords)
     entry.updated_at, entry.updated_by = now, staff
     # Staff-linked paraphrases were learnt from citizens: a corpus re-import must not drop them.
-    kept = [p for p in entry.paraphrases if p.source == "staff" and p.text not in row.paraphrases]
-    entry.paraphrases = kept + [FaqParaphrase(text=text, source="corpus", created_at=now) for text in row.paraphrases]
+    # Rows that stay are kept as they are (replacing them would clash on the unique (entry, text)).
+    by_text = {p.text: p for p in entry.paraphrases}
+    kept = [p for p in entry.paraphrases if p.source == "staff" or p.text in row.paraphrases]
+    added = [FaqParaphrase(text=text, source="corpus", created_at=now) for text in row.paraphrases if text not in by_text]
+    entry.paraphrases = kept + added
 
 
 def _row_of(entry: FaqEntry) -> FaqRow:

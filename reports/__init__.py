@@ -1,1 +1,1 @@
-"""reports."""
+"""Damage reports (通報): the guided conversation, routing, statuses, photos, Open311."""

@@ -1,1 +1,1 @@
-"""tests."""
+"""Madoguchi's tests: they mirror the packages."""

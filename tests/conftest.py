@@ -5,7 +5,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -104,10 +104,30 @@ def line() -> RecordingLineGateway:
     return RecordingLineGateway()
 
 
+class TestClock:
+    """A clock tests move by hand (inject `now`, never patch time)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(seconds=seconds)
+
+
 @pytest.fixture
-def app(settings: Settings, line: RecordingLineGateway, seeded_faq: None) -> Iterator[Flask]:
+def clock() -> TestClock:
+    """The app's clock, starting at FIXED_NOW."""
+    return TestClock(FIXED_NOW)
+
+
+@pytest.fixture
+def app(settings: Settings, line: RecordingLineGateway, seeded_faq: None, clock: TestClock) -> Iterator[Flask]:
     """Madoguchi with the test corpus and the recording LINE; events are processed when a test drains."""
-    application = create_app(settings, line=line, clock=lambda: FIXED_NOW, start_worker=False)
+    application = create_app(settings, line=line, clock=clock, start_worker=False)
     yield application
     application.extensions["madoguchi"].engine.dispose()
 

@@ -130,24 +130,31 @@ def test_a_failing_event_is_recorded_and_the_rest_of_the_batch_is_processed(
     from bot import dispatch
 
     def explode(event, ctx):
-        raise RuntimeError("住民票について秘密の内容")  # text that must never reach the log
+        raise RuntimeError(event.postback.data)  # the citizen's data in the message: it must not be logged
 
     monkeypatch.setitem(dispatch.DISPATCH, ("postback", None), explode)
-    webhook.send(postback_event("action=ask"), text_event("粗大ごみの出し方"), follow_event())
+    webhook.send(postback_event("action=ask&note=秘密の内容"), text_event("粗大ごみの出し方"), follow_event())
     rows = _inbox(session_factory)
     assert [r.status for r in rows] == [InboxStatus.PENDING, InboxStatus.DONE, InboxStatus.DONE]
+    assert rows[0].next_attempt_at > rows[0].received_at
     assert rows[0].attempts == 1 and rows[0].error == "RuntimeError"
     assert len(line.calls) == 2
     assert "秘密" not in caplog.text and "RuntimeError" in caplog.text
 
 
-def test_an_event_that_keeps_failing_is_parked_as_failed(webhook, session_factory, monkeypatch) -> None:
+def test_a_failed_event_is_retried_later_and_then_parked_as_failed(webhook, session_factory, monkeypatch,
+                                                                     clock) -> None:
     from bot import dispatch
 
     monkeypatch.setitem(dispatch.DISPATCH, ("postback", None), lambda event, ctx: 1 / 0)
     webhook.send(postback_event("action=ask"))
-    webhook.processor.drain()
-    webhook.processor.drain()
+    assert webhook.processor.drain() == 0  # not due yet: it waits before its second try
+    clock.advance(10)
+    assert webhook.processor.drain() == 1
+    clock.advance(60)
+    assert webhook.processor.drain() == 1
+    clock.advance(3600)
+    assert webhook.processor.drain() == 0
     assert [(r.status, r.attempts) for r in _inbox(session_factory)] == [(InboxStatus.FAILED, 3)]
 
 

@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('received_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('event_time', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('processed_at', core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_inbox')),
     sa.UniqueConstraint('webhook_event_id', name=op.f('uq_webhook_inbox_webhook_event_id'))
     )
