@@ -111,9 +111,10 @@ def _faq_import(args: argparse.Namespace) -> int:
             print(f"{args.file}: row {error.row}: {error.message}", file=sys.stderr)
         print(f"nothing imported ({len(exc.errors)} problem(s))", file=sys.stderr)
         return 1
-    session_factory = make_session_factory(make_engine(_database_url()))
-    with session_factory.begin() as session:
+    engine = make_engine(_database_url())
+    with make_session_factory(engine).begin() as session:
         summary = import_rows(session, rows, staff=args.staff, now=utcnow())
+    engine.dispose()
     print(f"imported {len(rows)} rows: {summary.created} new, {summary.updated} changed, {summary.unchanged} unchanged")
     return 0
 
@@ -123,9 +124,10 @@ def _faq_export(args: argparse.Namespace) -> int:
     from faq.corpus_csv import write_csv
     from faq.services import export_rows
 
-    session_factory = make_session_factory(make_engine(_database_url()))
-    with session_factory() as session:
+    engine = make_engine(_database_url())
+    with make_session_factory(engine)() as session:
         rows = export_rows(session)
+    engine.dispose()
     args.file.write_bytes(write_csv(rows))
     print(f"exported {len(rows)} rows to {args.file}")
     return 0

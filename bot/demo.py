@@ -56,11 +56,12 @@ Press Ctrl-C to stop.
 def prepare_database(database_url: str) -> None:
     """Migrate, and load the sample FAQ if the database has none."""
     upgrade(database_url)
-    session_factory = make_session_factory(make_engine(database_url))
-    with session_factory.begin() as session:
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:
         if session.scalar(select(FaqEntry.id).limit(1)) is None:
             summary = import_rows(session, read_csv(SAMPLE_CORPUS), staff="demo", now=utcnow())
             log.info("sample FAQ loaded: %d entries", summary.created)
+    engine.dispose()
 
 
 def _wait_for_interrupt() -> None:

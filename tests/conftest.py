@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
@@ -40,15 +41,19 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def _postgres_migrated() -> str:
-    """The PostgreSQL test database, emptied and migrated once per run."""
-    engine = make_engine(POSTGRES_URL)
+def _recreate_postgres_schema(url: str) -> None:
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    upgrade(POSTGRES_URL)
+    upgrade(url)
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated() -> str:
+    """The PostgreSQL test database, emptied and migrated once per run."""
+    _recreate_postgres_schema(POSTGRES_URL)
     return POSTGRES_URL
 
 
@@ -62,16 +67,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL run skipped: MADOGUCHI_TEST_POSTGRES_URL is not set")
     url = request.getfixturevalue("_postgres_migrated")
-    _truncate_all(url)
+    _empty_postgres(url)
     return url
 
 
-def _truncate_all(url: str) -> None:
+def _empty_postgres(url: str) -> None:
+    """Empty every table; if a test dropped one (migration and failure tests do), rebuild the schema."""
     engine = make_engine(url)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    except ProgrammingError:
+        _recreate_postgres_schema(url)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

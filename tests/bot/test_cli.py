@@ -22,21 +22,31 @@ def fresh_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _count_entries(url: str) -> int:
-    with make_session_factory(make_engine(url))() as session:
-        return session.scalar(select(func.count()).select_from(FaqEntry)) or 0
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        count = session.scalar(select(func.count()).select_from(FaqEntry)) or 0
+    engine.dispose()
+    return count
+
+
+def _table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    return names
 
 
 def test_db_upgrade_creates_every_table(fresh_sqlite: str) -> None:
     assert main(["db", "upgrade"]) == 0
-    tables = set(inspect(make_engine(fresh_sqlite)).get_table_names())
+    tables = _table_names(fresh_sqlite)
     assert {"line_users", "webhook_inbox", "message_log", "faq_entries", "question_log"} <= tables
 
 
 def test_migrations_go_down_to_nothing_and_up_again(database_url: str) -> None:
     downgrade(database_url, "base")
-    assert set(inspect(make_engine(database_url)).get_table_names()) <= {"alembic_version"}
+    assert _table_names(database_url) <= {"alembic_version"}
     upgrade(database_url)
-    assert "webhook_inbox" in inspect(make_engine(database_url)).get_table_names()
+    assert "webhook_inbox" in _table_names(database_url)
 
 
 def test_faq_import_then_export_round_trips(fresh_sqlite: str, tmp_path: Path, capsys) -> None:
