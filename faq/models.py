@@ -75,5 +75,10 @@ class QuestionLog(Base):
     text: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[QuestionOutcome] = mapped_column(value_enum(QuestionOutcome, "question_outcome"))
     faq_external_id: Mapped[str | None] = mapped_column(String(64))
+    # The ids offered as もしかして, "|"-separated: a postback choosing another id is forged.
+    candidate_ids: Mapped[str] = mapped_column(Text, default="")
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    # 役に立った (True) / 役に立たなかった (False); None until the citizen says.
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

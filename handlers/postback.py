@@ -5,8 +5,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from faq.services import list_categories, questions_in_category
+from faq.services import list_categories, questions_in_category, record_choice, record_feedback
 from handlers import replies, texts
+from handlers.answers import answer_messages
 from handlers.context import HandlerContext
 
 MAX_POSTBACK_DATA = 300
@@ -56,8 +57,38 @@ def _category(params: dict[str, str], ctx: HandlerContext) -> None:
     ctx.reply(replies.text(texts.CATEGORY_PROMPT.format(category=category), quick_replies=actions))
 
 
+def _choose(params: dict[str, str], ctx: HandlerContext) -> None:
+    """A もしかして candidate was chosen: answer it, and count the question as answered."""
+    question_id, faq_id = _int(params.get("q")), params.get("f", "")
+    document = ctx.answerer.index.get(faq_id)
+    chosen = record_choice(ctx.session, question_id, faq_id, line_user_id=_user_id(ctx)) if document else None
+    if chosen is None or document is None:
+        ctx.reply(replies.text(texts.CHOICE_EXPIRED, quick_replies=replies.main_menu()))
+        return
+    ctx.reply(*answer_messages(document, chosen.id))
+
+
+def _feedback(params: dict[str, str], ctx: HandlerContext) -> None:
+    helpful = params.get("v") == "1"
+    if params.get("v") not in ("0", "1") or record_feedback(
+            ctx.session, _int(params.get("q")), helpful, line_user_id=_user_id(ctx), now=ctx.now) is None:
+        ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
+        return
+    ctx.reply(replies.text(texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY))
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 18 else 0
+
+
+def _user_id(ctx: HandlerContext) -> str | None:
+    return ctx.line_user.line_user_id if ctx.line_user else None
+
+
 POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = {
     "ask": _ask,
     "browse": _browse,
     "category": _category,
+    "choose": _choose,
+    "feedback": _feedback,
 }

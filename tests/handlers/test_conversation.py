@@ -114,3 +114,64 @@ def test_an_expired_reply_token_falls_back_to_push_to_the_citizen(webhook, line)
     [call] = line.calls
     assert call.kind == "push" and call.to == (event["source"]["userId"],)
     assert call.retry_key is not None
+
+
+def _postback_data(message: dict) -> list[str]:
+    return [item["action"]["data"] for item in message["quickReply"]["items"]]
+
+
+def _question(session_factory) -> QuestionLog:
+    with session_factory() as session:
+        return session.scalars(select(QuestionLog).order_by(QuestionLog.id.desc())).first()
+
+
+def test_an_answer_offers_feedback_and_stores_it(webhook, line, session_factory) -> None:
+    webhook.send(text_event("避難所はどこにありますか"))
+    helpful, not_helpful = _postback_data(_last(line))
+    webhook.send(postback_event(not_helpful))
+    assert "お役に立てず申し訳ありません" in _last(line)["text"]
+    webhook.send(postback_event(helpful))  # a change of mind: the last word counts
+    assert "ご評価ありがとうございます" in _last(line)["text"]
+    question = _question(session_factory)
+    assert question.helpful is True and question.feedback_at is not None
+
+
+def test_an_ambiguous_question_offers_candidates_and_a_choice_answers_it(webhook, line, session_factory) -> None:
+    webhook.send(text_event("住民票"))
+    offer = _last(line)
+    assert offer["text"].startswith("もしかして")
+    assert "住民票の写しはどこで取れますか。" in offer["text"]
+    choices = _postback_data(offer)
+    assert 1 <= len(choices) <= 3
+    assert _question(session_factory).outcome is QuestionOutcome.CANDIDATES
+    webhook.send(postback_event(choices[0]))
+    assert "住民票の写しは市民課窓口" in line.calls[-1].messages[0]["text"]
+    chosen = _question(session_factory)
+    assert (chosen.outcome, chosen.faq_external_id) == (QuestionOutcome.ANSWERED, "t-jumin-001")
+
+
+def test_a_choice_for_an_faq_that_was_not_offered_is_refused(webhook, line, session_factory) -> None:
+    webhook.send(text_event("住民票"))
+    question_id = _question(session_factory).id
+    webhook.send(postback_event(f"action=choose&q={question_id}&f=t-bousai-001"))
+    assert "この選択肢は現在ご利用いただけません" in _last(line)["text"]
+    assert _question(session_factory).outcome is QuestionOutcome.CANDIDATES
+
+
+def test_feedback_on_someone_elses_question_is_refused(webhook, line, session_factory) -> None:
+    from tests.webhook_events import OTHER_USER
+
+    webhook.send(text_event("避難所はどこにありますか"))
+    helpful, _ = _postback_data(_last(line))
+    webhook.send(postback_event(helpful, user_id=OTHER_USER))
+    assert "この操作は現在ご利用いただけません" in _last(line)["text"]
+    assert _question(session_factory).helpful is None
+
+
+def test_a_long_answer_is_split_into_several_messages_at_sentence_ends() -> None:
+    from handlers.replies import split_text
+
+    body = ("ごみの出し方についてご案内します。" * 400).strip()
+    parts = split_text(body, limit=5000)
+    assert len(parts) == 2 and all(len(part) <= 5000 for part in parts)
+    assert parts[0].endswith("。") and "".join(parts) == body

@@ -43,7 +43,10 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('outcome', sa.Enum('meaningless', 'answered', 'candidates', 'unanswered', name='question_outcome', native_enum=False, length=32), nullable=False),
     sa.Column('faq_external_id', sa.String(length=64), nullable=True),
+    sa.Column('candidate_ids', sa.Text(), nullable=False),
     sa.Column('confidence', sa.Float(), nullable=False),
+    sa.Column('helpful', sa.Boolean(), nullable=True),
+    sa.Column('feedback_at', core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question_log'))
     )
