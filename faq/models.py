@@ -72,6 +72,7 @@ class QuestionLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), default="line")  # line | web
     line_user_id: Mapped[str | None] = mapped_column(String(64))
+    web_session_id: Mapped[str | None] = mapped_column(String(64))  # the web chat's id for a visitor
     text: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[QuestionOutcome] = mapped_column(value_enum(QuestionOutcome, "question_outcome"))
     faq_external_id: Mapped[str | None] = mapped_column(String(64))

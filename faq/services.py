@@ -114,11 +114,13 @@ def list_categories(session: Session) -> list[str]:
     return list(session.scalars(statement))
 
 
-def log_question(session: Session, *, channel: str, line_user_id: str | None, text: str,
-                 outcome: QuestionOutcome, faq_external_id: str | None, candidate_ids: Sequence[str] = (),
-                 confidence: float, now: datetime) -> QuestionLog:
+def log_question(session: Session, *, channel: str, line_user_id: str | None = None,
+                 web_session_id: str | None = None, text: str, outcome: QuestionOutcome,
+                 faq_external_id: str | None, candidate_ids: Sequence[str] = (), confidence: float,
+                 now: datetime) -> QuestionLog:
     """Record a question and what the engine did with it (flushed, so it has an id for postbacks)."""
-    entry = QuestionLog(channel=channel, line_user_id=line_user_id, text=text, outcome=outcome,
+    entry = QuestionLog(channel=channel, line_user_id=line_user_id, web_session_id=web_session_id,
+                        text=text, outcome=outcome,
                         faq_external_id=faq_external_id, candidate_ids=LIST_SEPARATOR.join(candidate_ids),
                         confidence=confidence, created_at=now)
     session.add(entry)
@@ -127,12 +129,12 @@ def log_question(session: Session, *, channel: str, line_user_id: str | None, te
 
 
 def record_choice(session: Session, question_id: int, faq_external_id: str, *,
-                  line_user_id: str | None) -> QuestionLog | None:
+                  line_user_id: str | None = None, web_session_id: str | None = None) -> QuestionLog | None:
     """The citizen chose one of the もしかして candidates: the question counts as answered by it.
 
     None when the question is not this citizen's or the FAQ was not among its candidates (a forged postback).
     """
-    question = _own_question(session, question_id, line_user_id)
+    question = _own_question(session, question_id, line_user_id, web_session_id)
     if question is None or faq_external_id not in split_list(question.candidate_ids):
         return None
     question.outcome = QuestionOutcome.ANSWERED
@@ -140,21 +142,27 @@ def record_choice(session: Session, question_id: int, faq_external_id: str, *,
     return question
 
 
-def record_feedback(session: Session, question_id: int, helpful: bool, *, line_user_id: str | None,
-                    now: datetime) -> QuestionLog | None:
+def record_feedback(session: Session, question_id: int, helpful: bool, *, line_user_id: str | None = None,
+                    web_session_id: str | None = None, now: datetime) -> QuestionLog | None:
     """Store 役に立った / 役に立たなかった on an answered question (the last word counts)."""
-    question = _own_question(session, question_id, line_user_id)
+    question = _own_question(session, question_id, line_user_id, web_session_id)
     if question is None or question.outcome is not QuestionOutcome.ANSWERED:
         return None
     question.helpful, question.feedback_at = helpful, now
     return question
 
 
-def _own_question(session: Session, question_id: int, line_user_id: str | None) -> QuestionLog | None:
+def _own_question(session: Session, question_id: int, line_user_id: str | None,
+                  web_session_id: str | None) -> QuestionLog | None:
+    """The question, if it was asked by this LINE user or this web-chat visitor (and not by someone else)."""
     question = session.get(QuestionLog, question_id)
-    if question is None or line_user_id is None or question.line_user_id != line_user_id:
+    if question is None:
         return None
-    return question
+    if line_user_id is not None and question.line_user_id == line_user_id:
+        return question
+    if web_session_id is not None and question.web_session_id == web_session_id:
+        return question
+    return None
 
 
 def questions_in_category(session: Session, category: str, *, limit: int = 10) -> list[str]:
