@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from handlers.context import Handler
 from handlers.follow import on_follow, on_unfollow
+from handlers.inquiry import on_inquiry_text
 from handlers.postback import on_postback
 from handlers.text import on_text
 from handlers.unsupported import on_group_message, on_unsupported_message
@@ -23,6 +24,19 @@ DISPATCH: dict[tuple[str, str | None], Handler] = {
 }
 
 
-def handler_for(event_type: str, message_type: str | None) -> Handler | None:
+# While a citizen is in a multi-step conversation, these take its messages instead:
+# (conversation kind, event type, message type) → handler. Postbacks always go to on_postback,
+# so a citizen can tap a menu button mid-way.
+CONVERSATION_DISPATCH: dict[tuple[str, str, str | None], Handler] = {
+    ("inquiry", "message", "text"): on_inquiry_text,
+}
+
+
+def handler_for(event_type: str, message_type: str | None, conversation: str | None = None) -> Handler | None:
     """The handler for an event, or None for kinds Madoguchi stores and ignores."""
-    return DISPATCH.get((event_type, message_type if event_type == "message" else None))
+    message_type = message_type if event_type == "message" else None
+    if conversation is not None:
+        handler = CONVERSATION_DISPATCH.get((conversation, event_type, message_type))
+        if handler is not None:
+            return handler
+    return DISPATCH.get((event_type, message_type))

@@ -14,11 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
+from core.conversation import current_conversation
 from core.inbox import claim_next, mark_done, record_failure
 from core.line_gateway import LineApiError, LineGateway, LineMessage, reply_or_push, retry_key_for
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from faq.answering import FaqAnswerer
 from handlers.context import HandlerContext
+from handlers.inquiry import staff_reply_messages
+from inquiries.services import deliver_staff_replies
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ class EventProcessor:
     def _handle(self, session: Session, row: InboxEvent) -> Outgoing | None:
         now = self.clock()
         payload = row.payload
-        handler = handler_for(row.event_type, row.message_type)
+        conversation = current_conversation(session, row.line_user_id, now=now) if row.line_user_id else None
+        handler = handler_for(row.event_type, row.message_type, conversation.kind if conversation else None)
         if handler is None or _is_group_message(payload):
             mark_done(row, now=now, status=InboxStatus.IGNORED)
             return None
@@ -84,6 +88,11 @@ class EventProcessor:
         if not ctx.replies:
             return None
         return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
+
+    def deliver_outbox(self) -> int:
+        """Push what staff wrote since the last run (inquiry replies); returns how many went out."""
+        with self.session_factory.begin() as session:
+            return deliver_staff_replies(session, self.line, staff_reply_messages, now=self.clock())
 
     def _send(self, outgoing: Outgoing) -> None:
         try:
@@ -157,6 +166,7 @@ class InlineWorker:
             try:
                 while not self._stop.is_set() and self.processor.process_next():
                     pass
+                self.processor.deliver_outbox()
             except Exception as exc:  # the database may be down for a moment: wait and try again
                 log.error("inline worker: %s; retrying", type(exc).__name__)
                 self._stop.wait(1.0)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from faq.services import list_categories, questions_in_category, record_choice, record_feedback
 from handlers import replies, texts
 from handlers.answers import answer_messages
+from handlers import inquiry
 from handlers.context import HandlerContext
+from handlers.params import int_param, parse_postback_data
 
-MAX_POSTBACK_DATA = 300
 BROWSE_LIMIT = 12  # LINE shows at most 13 quick replies
 
 
@@ -22,16 +22,6 @@ def on_postback(event: Any, ctx: HandlerContext) -> None:
         ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
         return
     action(params, ctx)
-
-
-def parse_postback_data(data: str) -> dict[str, str]:
-    """`action=browse&c=税` → {"action": "browse", "c": "税"}; oversized or repeated keys count as unknown."""
-    if len(data) > MAX_POSTBACK_DATA:
-        return {}
-    parsed = parse_qs(data, keep_blank_values=True, max_num_fields=10)
-    if any(len(values) != 1 for values in parsed.values()):
-        return {}
-    return {key: values[0] for key, values in parsed.items()}
 
 
 def _ask(params: dict[str, str], ctx: HandlerContext) -> None:
@@ -59,7 +49,7 @@ def _category(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def _choose(params: dict[str, str], ctx: HandlerContext) -> None:
     """A もしかして candidate was chosen: answer it, and count the question as answered."""
-    question_id, faq_id = _int(params.get("q")), params.get("f", "")
+    question_id, faq_id = int_param(params, "q"), params.get("f", "")
     document = ctx.answerer.index.get(faq_id)
     chosen = record_choice(ctx.session, question_id, faq_id, line_user_id=_user_id(ctx)) if document else None
     if chosen is None or document is None:
@@ -71,14 +61,14 @@ def _choose(params: dict[str, str], ctx: HandlerContext) -> None:
 def _feedback(params: dict[str, str], ctx: HandlerContext) -> None:
     helpful = params.get("v") == "1"
     if params.get("v") not in ("0", "1") or record_feedback(
-            ctx.session, _int(params.get("q")), helpful, line_user_id=_user_id(ctx), now=ctx.now) is None:
+            ctx.session, int_param(params, "q"), helpful, line_user_id=_user_id(ctx), now=ctx.now) is None:
         ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
         return
-    ctx.reply(replies.text(texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY))
-
-
-def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 18 else 0
+    if helpful:
+        ctx.reply(replies.text(texts.FEEDBACK_THANKS))
+        return
+    ask_staff = replies.postback_action(texts.ASK_STAFF, "inquire", q=params.get("q", ""))
+    ctx.reply(replies.text(texts.FEEDBACK_SORRY, quick_replies=[ask_staff]))
 
 
 def _user_id(ctx: HandlerContext) -> str | None:
@@ -91,4 +81,10 @@ POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = 
     "category": _category,
     "choose": _choose,
     "feedback": _feedback,
+    "inquiry": inquiry.start_inquiry,
+    "inquire": inquiry.inquire_about_question,
+    "inquiry_done": inquiry.finish_writing,
+    "inquiry_reply": inquiry.reply_to_staff,
+    "inquiry_close": inquiry.resolve,
+    "cancel": inquiry.cancel,
 }

@@ -43,4 +43,5 @@ def reply_for(result: Match, question_id: int, ctx: HandlerContext) -> list[Line
         return [candidates_message(result.hits, question_id)]
     if result.outcome is Outcome.MEANINGLESS:
         return [replies.text(texts.MEANINGLESS, quick_replies=replies.main_menu())]
-    return [replies.text(texts.UNANSWERED, quick_replies=replies.main_menu())]
+    ask_staff = replies.postback_action(texts.ASK_STAFF, "inquire", q=str(question_id))
+    return [replies.text(texts.UNANSWERED, quick_replies=[ask_staff, *replies.main_menu()])]
