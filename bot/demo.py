@@ -11,6 +11,8 @@ from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.app import create_app
+from broadcast.defaults import DEMO_AREAS
+from broadcast.preferences import seed_areas
 from bot.migrate import upgrade
 from core.config import DEFAULT_DATABASE_URL, Settings
 from core.db import make_engine, make_session_factory, utcnow
@@ -54,13 +56,14 @@ Press Ctrl-C to stop.
 
 
 def prepare_database(database_url: str) -> None:
-    """Migrate, and load the sample FAQ if the database has none."""
+    """Migrate, and load the sample FAQ (if the database has none) and the demo city's areas."""
     upgrade(database_url)
     engine = make_engine(database_url)
     with make_session_factory(engine).begin() as session:
         if session.scalar(select(FaqEntry.id).limit(1)) is None:
             summary = import_rows(session, read_csv(SAMPLE_CORPUS), staff="demo", now=utcnow())
             log.info("sample FAQ loaded: %d entries", summary.created)
+        seed_areas(session, DEMO_AREAS)
     engine.dispose()
 
 

@@ -5,6 +5,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import select
+
+from broadcast.defaults import DEFAULT_CATEGORIES
+from broadcast.models import DeliveryCategory
+from broadcast.preferences import seed_categories
+from core.db import make_engine, make_session_factory
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -19,8 +25,19 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database up to `revision`."""
+    """Bring the database up to `revision`, then fill what an empty database needs."""
     command.upgrade(alembic_config(database_url), revision)
+    if revision == "head":
+        seed_defaults(database_url)
+
+
+def seed_defaults(database_url: str) -> None:
+    """Give a city without delivery categories the default ones (a city's own are never touched)."""
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:
+        if session.scalar(select(DeliveryCategory.id).limit(1)) is None:
+            seed_categories(session, DEFAULT_CATEGORIES)
+    engine.dispose()
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from broadcast.preferences import mark_asked
 from handlers import replies, texts
 from handlers.context import HandlerContext
 
@@ -16,6 +17,11 @@ def on_follow(event: Any, ctx: HandlerContext) -> None:
     user.blocked_at = None
     unblocked = bool(getattr(getattr(event, "follow", None), "is_unblocked", False))
     greeting = texts.WELCOME_BACK if unblocked else texts.GREETING
+    # New followers are offered the delivery settings once; whoever was asked gets the menu instead.
+    if mark_asked(ctx.session, user.line_user_id, now=ctx.now):
+        offer = [replies.postback_action(texts.PREFS_SET_UP, "prefs"), replies.postback_action(texts.PREFS_LATER, "prefs_later")]
+        ctx.reply(replies.text(greeting), replies.text(texts.PREFS_OFFER, quick_replies=offer))
+        return
     ctx.reply(replies.text(greeting, quick_replies=replies.main_menu()))
 
 

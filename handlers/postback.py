@@ -7,7 +7,7 @@ from typing import Any
 from faq.services import list_categories, questions_in_category, record_choice, record_feedback
 from handlers import replies, texts
 from handlers.answers import answer_messages
-from handlers import inquiry
+from handlers import inquiry, preferences
 from handlers.context import HandlerContext
 from handlers.params import int_param, parse_postback_data
 
@@ -22,6 +22,10 @@ def on_postback(event: Any, ctx: HandlerContext) -> None:
         ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
         return
     action(params, ctx)
+
+
+def _menu(params: dict[str, str], ctx: HandlerContext) -> None:
+    ctx.reply(replies.text(texts.MENU_PROMPT, quick_replies=replies.main_menu()))
 
 
 def _ask(params: dict[str, str], ctx: HandlerContext) -> None:
@@ -87,4 +91,12 @@ POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = 
     "inquiry_reply": inquiry.reply_to_staff,
     "inquiry_close": inquiry.resolve,
     "cancel": inquiry.cancel,
+    "prefs": preferences.show_editor,
+    "prefs_show": preferences.show_summary,
+    "prefs_later": preferences.later,
+    "pref_toggle": preferences.toggle,
+    "pref_area": preferences.choose_area,
+    "pref_area_set": preferences.set_area_choice,
+    "pref_done": preferences.done,
+    "menu": _menu,
 }

@@ -39,7 +39,8 @@ def postback_action(label: str, action: str, *, display_text: str | None = None,
 
 def main_menu() -> list[dict]:
     """The actions offered after a greeting or a message we could not use."""
-    return [postback_action(texts.MENU_ASK, "ask"), postback_action(texts.MENU_BROWSE, "browse")]
+    return [postback_action(texts.MENU_ASK, "ask"), postback_action(texts.MENU_BROWSE, "browse"),
+            postback_action(texts.MENU_INQUIRY, "inquiry"), postback_action(texts.MENU_PREFS, "prefs")]
 
 
 def shorten(value: str, limit: int) -> str:

@@ -1,6 +1,7 @@
 """Text messages: a citizen's question, answered from the FAQ."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from core.line_gateway import LineMessage
@@ -10,6 +11,7 @@ from faq.services import log_question
 from handlers import replies, texts
 from handlers.answers import MAX_CANDIDATES, answer_messages, candidates_message
 from handlers.context import HandlerContext
+from handlers.postback import POSTBACK_ACTIONS
 
 MAX_QUESTION_LENGTH = 5000
 
@@ -22,6 +24,10 @@ def on_text(event: Any, ctx: HandlerContext) -> None:
         return
     if len(question) > MAX_QUESTION_LENGTH:
         ctx.reply(replies.text(texts.TOO_LONG.format(limit=MAX_QUESTION_LENGTH)))
+        return
+    command = POSTBACK_ACTIONS.get(texts.COMMAND_WORDS.get(unicodedata.normalize("NFKC", question), ""))
+    if command is not None:  # 「受信設定」「設定を確認」… typed instead of tapped
+        command({}, ctx)
         return
     result = ctx.answerer.match(question)
     offered = [hit.faq_id for hit in result.hits[:MAX_CANDIDATES]] if result.outcome is Outcome.CANDIDATES else []

@@ -13,6 +13,8 @@ WELCOME_BACK = "おかえりなさい。ブロック解除ありがとうござ�
 
 MENU_ASK = "質問する"
 MENU_BROWSE = "よくある質問"
+MENU_INQUIRY = "問い合わせ"
+MENU_PREFS = "受信設定"
 ASK_PROMPT = "ご質問を文章で送ってください。例：「住民票を取りたい」「燃えないごみの日はいつ？」"
 BROWSE_PROMPT = "分野を選んでください。"
 CATEGORY_PROMPT = "「{category}」のよくある質問です。知りたいものを選んでください。"
@@ -69,3 +71,33 @@ INQUIRY_RESOLVED_BUTTON = "解決した"
 INQUIRY_REOPENED = "受付番号 {receipt} のお問い合わせへの返信を送ってください。"
 INQUIRY_CLOSED_THANKS = "ご利用ありがとうございました。受付番号 {receipt} のお問い合わせを終了しました。"
 INQUIRY_UNAVAILABLE = "このお問い合わせは終了しています。新しいご質問はいつでも送ってください。"
+
+PREFS_OFFER = "市からのお知らせを、ご希望の分野と地区にしぼって受け取れます。受信設定をしますか？"
+PREFS_SET_UP = "受信設定をする"
+PREFS_LATER = "あとで"
+PREFS_LATER_REPLY = "承知しました。受信設定はメニューの「受信設定」からいつでも変更できます。"
+PREFS_HEADER = "【現在の受信設定】"
+PREFS_NOT_CHOSEN = "（まだ設定されていないため、すべての分野のお知らせをお送りしています）"
+PREFS_ON = "✓"
+PREFS_OFF = "－"
+PREFS_ALWAYS = "（緊急情報は必ずお届けします）"
+PREFS_AREA = "地区：{area}"
+PREFS_AREA_UNSET = "未設定（市全体のお知らせのみ）"
+PREFS_EDIT_HINT = "下のボタンで分野を選ぶと、受け取る／受け取らないを切り替えられます。"
+PREFS_CHOOSE_AREA = "地区を選ぶ"
+PREFS_AREA_PROMPT = "お住まいの地区を選んでください。"
+PREFS_NO_AREAS = "現在、地区は設定できません。"
+PREFS_DONE = "完了"
+PREFS_SAVED = "受信設定を保存しました。"
+PREFS_UNKNOWN = "その項目は選べません。もう一度お選びください。"
+
+# Typed words that act like menu buttons (compared after NFKC and trimming).
+COMMAND_WORDS = {
+    "受信設定": "prefs",
+    "設定を確認": "prefs_show",
+    "設定確認": "prefs_show",
+    "問い合わせ": "inquiry",
+    "問合せ": "inquiry",
+    "メニュー": "menu",
+}
+MENU_PROMPT = "ご用件を選んでください。ご質問は文章でそのまま送っていただけます。"

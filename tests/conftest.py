@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
 from bot.app import create_app
-from bot.migrate import upgrade
+from bot.migrate import seed_defaults, upgrade
 from core.config import Settings
 from core.db import Base, make_engine, make_session_factory
 from core.line_gateway import RecordingLineGateway
@@ -78,6 +78,7 @@ def _empty_postgres(url: str) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        seed_defaults(url)  # what `madoguchi db upgrade` leaves in a new database
     except ProgrammingError:
         _recreate_postgres_schema(url)
     finally:

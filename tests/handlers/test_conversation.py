@@ -16,19 +16,22 @@ def _quick_labels(message: dict) -> list[str]:
     return [item["action"]["label"] for item in message.get("quickReply", {}).get("items", [])]
 
 
-def test_a_new_follower_is_stored_greeted_and_offered_the_main_actions(webhook, session_factory, line) -> None:
+def test_a_new_follower_is_stored_greeted_and_offered_the_delivery_settings(webhook, session_factory, line) -> None:
     webhook.send(follow_event())
-    greeting = _last(line)
+    greeting, offer = line.calls[-1].messages
     assert "友だち追加ありがとうございます" in greeting["text"]
-    assert _quick_labels(greeting) == ["質問する", "よくある質問"]
+    assert _quick_labels(offer) == ["受信設定をする", "あとで"]
     with session_factory() as session:
         user = session.scalars(select(LineUser)).one()
     assert user.followed_at is not None and not user.is_blocked
 
 
-def test_a_citizen_who_unblocks_is_welcomed_back(webhook, line) -> None:
+def test_a_citizen_who_unblocks_is_welcomed_back_and_not_asked_again(webhook, line) -> None:
+    webhook.send(follow_event())
     webhook.send(follow_event(unblocked=True))
-    assert "おかえりなさい" in _last(line)["text"]
+    welcome = _last(line)
+    assert "おかえりなさい" in welcome["text"]
+    assert _quick_labels(welcome) == ["質問する", "よくある質問", "問い合わせ", "受信設定"]
 
 
 def test_a_question_is_answered_from_the_faq_with_its_category(webhook, line) -> None:
@@ -56,7 +59,7 @@ def test_a_greeting_gets_a_friendly_reply_and_the_menu(webhook, line) -> None:
     webhook.send(text_event("こんにちは！"))
     reply = _last(line)
     assert "メッセージありがとうございます" in reply["text"]
-    assert _quick_labels(reply) == ["質問する", "よくある質問"]
+    assert _quick_labels(reply) == ["質問する", "よくある質問", "問い合わせ", "受信設定"]
 
 
 def test_a_question_the_city_has_no_answer_for_gets_an_honest_apology(webhook, line) -> None:
