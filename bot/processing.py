@@ -6,7 +6,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from linebot.v3.webhooks import Event
@@ -24,6 +24,10 @@ from handlers.inquiry import staff_reply_messages
 from inquiries.services import deliver_staff_replies
 
 log = logging.getLogger(__name__)
+
+# When an event has waited this long in the inbox, show LINE's loading animation before answering.
+LOADING_AFTER = timedelta(seconds=1)
+LOADING_SECONDS = 5  # LINE accepts 5..60 in steps of 5; the answer ends it early
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class EventProcessor:
             return None
         event = Event.from_dict(payload)
         user = _touch_user(session, row, now)
+        if user is not None and row.event_type == "message" and now - row.received_at > LOADING_AFTER:
+            self._show_loading(user.line_user_id)
         ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user)
         handler(event, ctx)
         mark_done(row, now=now)
@@ -93,6 +99,15 @@ class EventProcessor:
         """Push what staff wrote since the last run (inquiry replies); returns how many went out."""
         with self.session_factory.begin() as session:
             return deliver_staff_replies(session, self.line, staff_reply_messages, now=self.clock())
+
+    def _show_loading(self, line_user_id: str) -> None:
+        # A backlog (after an evacuation warning, thousands write at once) means the citizen has
+        # waited already: LINE's loading dots tell them an answer is coming. Purely cosmetic, so
+        # a failure here must not fail the event.
+        try:
+            self.line.show_loading(line_user_id, LOADING_SECONDS)
+        except LineApiError as exc:
+            log.info("loading animation refused: status=%s", exc.status)
 
     def _send(self, outgoing: Outgoing) -> None:
         try:

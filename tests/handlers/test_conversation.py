@@ -178,3 +178,15 @@ def test_a_long_answer_is_split_into_several_messages_at_sentence_ends() -> None
     parts = split_text(body, limit=5000)
     assert len(parts) == 2 and all(len(part) <= 5000 for part in parts)
     assert parts[0].endswith("。") and "".join(parts) == body
+
+
+def test_a_citizen_who_waited_in_a_backlog_sees_the_loading_animation_first(webhook, line, clock) -> None:
+    assert webhook.post(text_event("避難所はどこにありますか")).status_code == 200
+    clock.advance(3)  # the worker reaches the event three seconds after it arrived
+    webhook.processor.drain()
+    assert [call.kind for call in line.calls] == ["loading", "reply"]
+
+
+def test_an_event_answered_at_once_gets_no_loading_animation(webhook, line) -> None:
+    webhook.send(text_event("避難所はどこにありますか"))
+    assert [call.kind for call in line.calls] == ["reply"]
