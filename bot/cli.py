@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(title="db commands")
     up = db.add_parser("upgrade", help="migrate the database to the newest schema")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="heads")
     up.set_defaults(run=_db_upgrade)
     down = db.add_parser("downgrade", help="migrate the database back to a revision")
     down.add_argument("revision")
@@ -71,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--emulator-port", type=int, default=8001)
     demo.add_argument("--host", default="127.0.0.1")
     demo.set_defaults(run=_demo)
+
+    richmenu = commands.add_parser("richmenu", help="the LINE rich menu").add_subparsers(title="richmenu commands")
+    menu_help = "main, maintenance, or a path to a definition .json file (default: main)"
+    render = richmenu.add_parser("render", help="draw a menu's image to a PNG file (to look at before deploying)")
+    render.add_argument("--menu", default="main", help=menu_help)
+    render.add_argument("--out", type=Path, required=True, help="the PNG file to write")
+    render.add_argument("--font", type=Path, help="a font with Japanese glyphs (default: the packaged Noto Sans JP)")
+    render.set_defaults(run=_richmenu_render)
+    deploy = richmenu.add_parser("deploy", help="create the menu at LINE with its image; print its id")
+    deploy.add_argument("--menu", default="main", help=menu_help)
+    deploy.add_argument("--default", action=argparse.BooleanOptionalAction, default=None,
+                        help="make it the default menu (default: yes for main, no for maintenance)")
+    deploy.add_argument("--font", type=Path, help="a font with Japanese glyphs (default: the packaged Noto Sans JP)")
+    deploy.set_defaults(run=_richmenu_deploy)
+    richmenu.add_parser("list", help="list the menus at LINE; * marks the default").set_defaults(run=_richmenu_list)
+    swap = richmenu.add_parser("swap", help="make a deployed menu the default (e.g. maintenance, then main)")
+    swap.add_argument("menu", help=menu_help)
+    swap.set_defaults(run=_richmenu_swap)
     return parser
 
 
@@ -171,6 +189,79 @@ def _demo(args: argparse.Namespace) -> int:
 
     return run_demo(host=args.host, port=args.port, emulator_port=args.emulator_port)
 
+
+
+def _richmenu_render(args: argparse.Namespace) -> int:
+    from bot.richmenu.definition import RichMenuDefinitionError, load_menu
+    from bot.richmenu.render import RichMenuImageError, find_font, render
+
+    try:
+        image = render(load_menu(args.menu), font=find_font(args.font))
+    except (RichMenuDefinitionError, RichMenuImageError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    args.out.write_bytes(image)
+    print(f"wrote {args.out} ({len(image)} bytes)")
+    return 0
+
+
+def _richmenu_deploy(args: argparse.Namespace) -> int:
+    from bot.richmenu.definition import RichMenuDefinitionError, load_menu
+    from bot.richmenu.deploy import RichMenuDeployError, deploy
+    from bot.richmenu.render import RichMenuImageError, find_font, render
+    from core.line_gateway import LineApiError
+
+    # Only the maintenance menu waits in reserve: deploy it ahead of time, swap it in when needed.
+    make_default = args.default if args.default is not None else args.menu != "maintenance"
+    try:
+        definition = load_menu(args.menu)
+        rich_menu_id = deploy(_line_gateway(), definition, render(definition, font=find_font(args.font)),
+                              make_default=make_default)
+    except (RichMenuDefinitionError, RichMenuImageError, RichMenuDeployError, LineApiError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(rich_menu_id)  # alone on stdout, for scripts; the explanation goes to stderr
+    how = "the default" if make_default else f"not the default (madoguchi richmenu swap {args.menu})"
+    print(f"deployed {definition.line_name}: {how}", file=sys.stderr)
+    return 0
+
+
+def _richmenu_list(args: argparse.Namespace) -> int:
+    from bot.richmenu.deploy import list_deployed
+    from core.line_gateway import LineApiError
+
+    try:
+        menus = list_deployed(_line_gateway())
+    except LineApiError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for menu in menus:
+        print(f"{'*' if menu.is_default else ' '} {menu.rich_menu_id}  {menu.line_name}  {menu.chat_bar_text}")
+    if not menus:
+        print("no rich menus at LINE (madoguchi richmenu deploy)")
+    return 0
+
+
+def _richmenu_swap(args: argparse.Namespace) -> int:
+    from bot.richmenu.definition import RichMenuDefinitionError, load_menu
+    from bot.richmenu.deploy import RichMenuDeployError, swap
+    from core.line_gateway import LineApiError
+
+    try:
+        rich_menu_id = swap(_line_gateway(), load_menu(args.menu).name)
+    except (RichMenuDefinitionError, RichMenuDeployError, LineApiError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(rich_menu_id)
+    return 0
+
+
+def _line_gateway() -> "LineGateway":
+    from core.line_gateway import SdkLineGateway
+
+    settings = Settings.from_env()
+    return SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
+                          data_api_base=settings.line_data_api_base)
 
 if __name__ == "__main__":
     sys.exit(main())
