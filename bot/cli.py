@@ -6,9 +6,12 @@ import json
 import logging
 import os
 import sys
+import unicodedata
+from datetime import datetime, timedelta
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.clock import JST
 from core.config import DEFAULT_DATABASE_URL, ConfigurationError, Settings
 
 
@@ -65,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+
+    stats = commands.add_parser("stats", help="the answer statistics cities publish (回答率 …)")
+    stats.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD (inclusive)")
+    stats.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (inclusive)")
+    stats.add_argument("--by", choices=["month"], help="also print month by month")
+    stats.add_argument("--channel", choices=["line", "web"], help="only questions from this channel")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.set_defaults(run=_stats)
 
     demo = commands.add_parser("demo", help="run everything locally: SQLite, emulator, sample FAQ")
     demo.add_argument("--port", type=int, default=8000)
@@ -184,6 +195,56 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(value: str) -> datetime:
+    """YYYY-MM-DD as the start of that day in Japan (cities count their days in JST)."""
+    day = datetime.strptime(value, "%Y-%m-%d")
+    return day.replace(tzinfo=JST)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from core.db import make_engine, make_session_factory
+    from faq.stats import question_stats
+
+    end = args.end + timedelta(days=1) if args.end else None
+    engine = make_engine(_database_url())
+    with make_session_factory(engine)() as session:
+        stats = question_stats(session, start=args.start, end=end, channel=args.channel)
+    engine.dispose()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        print(format_stats_table(stats, by_month=args.by == "month"))
+    return 0
+
+
+def format_stats_table(stats: dict, *, by_month: bool) -> str:
+    """The statistics as the table cities publish."""
+    rows = [("全質問数", f"{stats['total_questions']:,}"), ("無意味と判断された質問", f"{stats['meaningless']:,}"),
+            ("応答数", f"{stats['meaningful']:,}"), ("返答できなかった数", f"{stats['unanswered']:,}"),
+            ("回答率", _rate(stats["answer_rate"])), ("役に立った率", _rate(stats["helpful_rate"])),
+            ("友だち", f"{stats['friends']:,}（期間中の追加 {stats['new_follows']:,}、ブロック {stats['blocks']:,}）")]
+    lines = [f"{_pad(label, 24)}{value:>10}" for label, value in rows]
+    if by_month:
+        lines.append("")
+        lines.append("月        全質問数  無意味  応答数  返答できなかった数  回答率")
+        lines += [f"{m['month']}  {m['total_questions']:>8,}  {m['meaningless']:>6,}  {m['meaningful']:>6,}  "
+                  f"{m['unanswered']:>18,}  {_rate(m['answer_rate']):>7}" for m in stats["by_month"]]
+    if stats["top_unanswered"]:
+        lines += ["", "返答できなかった質問（多い順）"]
+        lines += [f"  {item['count']:>5,}  {item['text']}" for item in stats["top_unanswered"]]
+    return "\n".join(lines)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _pad(label: str, width: int) -> str:
+    # Full-width characters take two columns in a terminal.
+    used = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in label)
+    return label + " " * max(width - used, 1)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -207,16 +268,16 @@ def _richmenu_render(args: argparse.Namespace) -> int:
 
 def _richmenu_deploy(args: argparse.Namespace) -> int:
     from bot.richmenu.definition import RichMenuDefinitionError, load_menu
-    from bot.richmenu.deploy import RichMenuDeployError, deploy
+    from bot.richmenu.deploy import RichMenuDeployError, deploy, gateway_from_settings
     from bot.richmenu.render import RichMenuImageError, find_font, render
     from core.line_gateway import LineApiError
 
     # Only the maintenance menu waits in reserve: deploy it ahead of time, swap it in when needed.
     make_default = args.default if args.default is not None else args.menu != "maintenance"
+    line = gateway_from_settings(Settings.from_env())  # missing secrets fail before anything is drawn
     try:
         definition = load_menu(args.menu)
-        rich_menu_id = deploy(_line_gateway(), definition, render(definition, font=find_font(args.font)),
-                              make_default=make_default)
+        rich_menu_id = deploy(line, definition, render(definition, font=find_font(args.font)), make_default=make_default)
     except (RichMenuDefinitionError, RichMenuImageError, RichMenuDeployError, LineApiError) as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -227,11 +288,11 @@ def _richmenu_deploy(args: argparse.Namespace) -> int:
 
 
 def _richmenu_list(args: argparse.Namespace) -> int:
-    from bot.richmenu.deploy import list_deployed
+    from bot.richmenu.deploy import gateway_from_settings, list_deployed
     from core.line_gateway import LineApiError
 
     try:
-        menus = list_deployed(_line_gateway())
+        menus = list_deployed(gateway_from_settings(Settings.from_env()))
     except LineApiError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -244,24 +305,17 @@ def _richmenu_list(args: argparse.Namespace) -> int:
 
 def _richmenu_swap(args: argparse.Namespace) -> int:
     from bot.richmenu.definition import RichMenuDefinitionError, load_menu
-    from bot.richmenu.deploy import RichMenuDeployError, swap
+    from bot.richmenu.deploy import RichMenuDeployError, gateway_from_settings, swap
     from core.line_gateway import LineApiError
 
     try:
-        rich_menu_id = swap(_line_gateway(), load_menu(args.menu).name)
+        rich_menu_id = swap(gateway_from_settings(Settings.from_env()), load_menu(args.menu).name)
     except (RichMenuDefinitionError, RichMenuDeployError, LineApiError) as exc:
         print(exc, file=sys.stderr)
         return 1
     print(rich_menu_id)
     return 0
 
-
-def _line_gateway() -> "LineGateway":
-    from core.line_gateway import SdkLineGateway
-
-    settings = Settings.from_env()
-    return SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
-                          data_api_base=settings.line_data_api_base)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,6 +6,7 @@ Definitions follow the cities' tables (Iyo City's, for instance):
 - 応答数 meaningful: total − meaningless;
 - 返答できなかった数 unanswered: meaningful questions the bot had no answer or candidate for;
 - 回答率 answer_rate = (meaningful − unanswered) / meaningful.
+Months are Japan-time months, as the city counts them.
 Offering もしかして candidates counts as answering, as the cities count it.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.clock import JST
 from core.models import LineUser
 from faq.models import QuestionLog, QuestionOutcome
 from faq.normalize import normalize
@@ -56,7 +58,7 @@ def question_stats(session: Session, *, start: datetime | None = None, end: date
     rows = session.execute(_questions(start, end, channel)).all()
     by_month: dict[str, list] = {}
     for row in rows:
-        by_month.setdefault(f"{row.created_at:%Y-%m}", []).append(row)
+        by_month.setdefault(f"{row.created_at.astimezone(JST):%Y-%m}", []).append(row)
     totals = _counts(rows)
     return {
         **asdict(totals),

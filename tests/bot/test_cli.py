@@ -74,3 +74,30 @@ def test_serving_without_secrets_fails_with_a_clear_message(monkeypatch, capsys)
         monkeypatch.delenv(name, raising=False)
     assert main(["serve"]) == 2
     assert "LINE_CHANNEL_SECRET" in capsys.readouterr().err
+
+
+def test_stats_prints_the_cities_table_and_json(fresh_sqlite: str, capsys) -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from faq.models import QuestionLog, QuestionOutcome
+
+    main(["db", "upgrade"])
+    engine = make_engine(fresh_sqlite)
+    with make_session_factory(engine).begin() as session:
+        for outcome in (QuestionOutcome.ANSWERED, QuestionOutcome.ANSWERED, QuestionOutcome.UNANSWERED,
+                        QuestionOutcome.MEANINGLESS):
+            # 2026-03-31 20:00 UTC is already April in Japan: it counts in April.
+            session.add(QuestionLog(text="質問", outcome=outcome, confidence=0.5,
+                                    created_at=datetime(2026, 3, 31, 20, tzinfo=timezone.utc)))
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["stats", "--from", "2026-04-01", "--to", "2026-04-30", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["total_questions"], stats["meaningful"], stats["unanswered"]) == (4, 3, 1)
+    assert stats["answer_rate"] == round(2 / 3, 4)
+    assert [m["month"] for m in stats["by_month"]] == ["2026-04"]
+    assert main(["stats", "--by", "month"]) == 0
+    table = capsys.readouterr().out
+    assert any(line.startswith("回答率 ") and line.endswith("66.67%") for line in table.splitlines())
+    assert "2026-04" in table
