@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,9 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import sessionmaker
+import requests
 from werkzeug.serving import make_server
 
 from bot.app import create_app
+from emulator.app import EmulatorConfig, create_app as create_emulator
 from bot.migrate import seed_defaults, upgrade
 from core.config import Settings
 from core.db import Base, make_engine, make_session_factory
@@ -168,3 +172,47 @@ class ServerThread:
         """Stop serving and free the port."""
         self.server.shutdown()
         self.server.server_close()
+
+
+@dataclass
+class LiveStack:
+    """Madoguchi and the emulator, each served on its own port and pointed at each other."""
+
+    madoguchi: ServerThread
+    emulator: ServerThread
+    app: Flask
+
+    def say(self, user_id: str, **payload: object) -> dict:
+        """Have a citizen do something on LINE (text, postback, follow…); returns the emulator's answer."""
+        response = requests.post(f"{self.emulator.url}/_emulator/say", json={"user_id": user_id, **payload}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def recorded(self, path: str) -> list[dict]:
+        """The calls the emulator received on one Messaging API path."""
+        return requests.get(f"{self.emulator.url}/_emulator/requests", params={"path": path}, timeout=5).json()
+
+    def wait_for(self, path: str, count: int, timeout: float = 5.0) -> list[dict]:
+        """Poll until the emulator has `count` calls on `path` (or the timeout passes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.recorded(path)
+            if len(calls) >= count or time.monotonic() > deadline:
+                return calls
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def stack(settings: Settings, seeded_faq: None) -> Iterator[LiveStack]:
+    """Madoguchi (inline worker on, LINE through the SDK) and the emulator, over real HTTP."""
+    emulator = ServerThread(create_emulator(EmulatorConfig(channel_secret=CHANNEL_SECRET,
+                                                           channel_access_token=ACCESS_TOKEN)))
+    app = create_app(settings.with_changes(line_api_base=emulator.url, line_data_api_base=emulator.url,
+                                           inline_worker=True))
+    madoguchi = ServerThread(app)
+    requests.post(f"{emulator.url}/_emulator/config", json={"webhook_url": madoguchi.url + "/callback"}, timeout=5)
+    yield LiveStack(madoguchi, emulator, app)
+    madoguchi.stop()
+    app.extensions["madoguchi"].worker.stop()
+    app.extensions["madoguchi"].engine.dispose()
+    emulator.stop()
