@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import sessionmaker
 import requests
@@ -55,10 +55,24 @@ def _recreate_postgres_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _postgres_migrated() -> str:
-    """The PostgreSQL test database, emptied and migrated once per run."""
-    _recreate_postgres_schema(POSTGRES_URL)
-    return POSTGRES_URL
+def _postgres_migrated() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own, migrated once, dropped at the end.
+
+    Its own database, so that two runs on one server (two developers, CI and a developer) never
+    truncate each other's tables.
+    """
+    server = make_url(POSTGRES_URL)
+    name = f"{server.database}_run_{os.getpid()}"
+    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
