@@ -25,6 +25,7 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
 )
+from linebot.v3.messaging import RichMenuRequest
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,20 @@ class LineGateway(Protocol):
     def show_loading(self, chat_id: str, seconds: int = 5) -> None: ...
 
     def get_content(self, message_id: str) -> bytes: ...
+
+    # Rich menus (bot/richmenu deploys them; see its README).
+
+    def create_rich_menu(self, menu: dict[str, Any]) -> str: ...
+
+    def set_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None: ...
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None: ...
+
+    def get_default_rich_menu_id(self) -> str | None: ...
+
+    def list_rich_menus(self) -> list[dict[str, Any]]: ...
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None: ...
 
 
 def retry_key_for(*parts: str) -> str:
@@ -122,6 +137,34 @@ class SdkLineGateway:
 
     def get_content(self, message_id: str) -> bytes:
         return bytes(_call(self._blob.get_message_content, message_id))
+
+    def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        """Create a rich menu from LINE's JSON object; returns its id (it has no image yet)."""
+        return str(_call(self._api.create_rich_menu, RichMenuRequest.from_dict(menu)).rich_menu_id)
+
+    def set_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
+        """Upload the menu's image; like content downloads, this lives on the data host (api-data.line.me)."""
+        # The SDK sets no Content-Type for raw bytes; LINE answers 415 without image/png or image/jpeg.
+        _call(self._blob.set_rich_menu_image, rich_menu_id, image, _headers={"Content-Type": content_type})
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        _call(self._api.set_default_rich_menu, rich_menu_id)
+
+    def get_default_rich_menu_id(self) -> str | None:
+        """The default menu's id, or None when there is none (LINE answers 404)."""
+        try:
+            return str(_call(self._api.get_default_rich_menu_id).rich_menu_id)
+        except LineApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def list_rich_menus(self) -> list[dict[str, Any]]:
+        """Every menu made through the API, as LINE's JSON objects (richMenuId, name, chatBarText, ...)."""
+        return [menu.to_dict() for menu in _call(self._api.get_rich_menu_list).richmenus]
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        _call(self._api.delete_rich_menu, rich_menu_id)
 
 
 def _configuration(host: str, access_token: str) -> Configuration:
@@ -187,6 +230,10 @@ class RecordingLineGateway:
     reject_all_replies: bool = False
     contents: dict[str, bytes] = field(default_factory=dict)
     _used_tokens: set[str] = field(default_factory=set)
+    rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rich_menu_images: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    default_rich_menu_id: str | None = None
+    _rich_menu_seq: int = 0
 
     def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None:
         _check_messages(messages)
@@ -216,6 +263,40 @@ class RecordingLineGateway:
     def texts(self) -> list[str]:
         """Every text message sent, in order (what tests usually assert on)."""
         return [m["text"] for call in self.calls for m in call.messages if m.get("type") == "text"]
+
+    def create_rich_menu(self, menu: dict[str, Any]) -> str:
+        self._rich_menu_seq += 1  # ids are never reused, even after a delete
+        rich_menu_id = f"richmenu-{self._rich_menu_seq:032x}"
+        self.rich_menus[rich_menu_id] = {"richMenuId": rich_menu_id, **menu}
+        return rich_menu_id
+
+    def set_rich_menu_image(self, rich_menu_id: str, image: bytes, content_type: str) -> None:
+        # LINE's rules: the menu must exist, and its image can be uploaded only once.
+        if rich_menu_id not in self.rich_menus:
+            raise LineApiError(404, "Not found")
+        if rich_menu_id in self.rich_menu_images:
+            raise LineApiError(400, "An image has already been uploaded to the richmenu")
+        self.rich_menu_images[rich_menu_id] = (image, content_type)
+
+    def set_default_rich_menu(self, rich_menu_id: str) -> None:
+        if rich_menu_id not in self.rich_menus:
+            raise LineApiError(404, "Not found")
+        if rich_menu_id not in self.rich_menu_images:
+            raise LineApiError(400, "must upload richmenu image before applying it to user")
+        self.default_rich_menu_id = rich_menu_id
+
+    def get_default_rich_menu_id(self) -> str | None:
+        return self.default_rich_menu_id
+
+    def list_rich_menus(self) -> list[dict[str, Any]]:
+        return [dict(menu) for menu in self.rich_menus.values()]
+
+    def delete_rich_menu(self, rich_menu_id: str) -> None:
+        if self.rich_menus.pop(rich_menu_id, None) is None:
+            raise LineApiError(404, "Not found")
+        self.rich_menu_images.pop(rich_menu_id, None)
+        if self.default_rich_menu_id == rich_menu_id:
+            self.default_rich_menu_id = None
 
 
 def _check_messages(messages: Sequence[LineMessage]) -> None:
