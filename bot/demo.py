@@ -42,6 +42,7 @@ def run_demo(*, host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()
+    _deploy_rich_menu(settings)
     print(f"""
 Madoguchi demo is running (SQLite: {settings.database_url}).
   Chat as a citizen:   {emulator_url}/
@@ -65,6 +66,19 @@ def prepare_database(database_url: str) -> None:
             log.info("sample FAQ loaded: %d entries", summary.created)
         seed_areas(session, DEMO_AREAS)
     engine.dispose()
+
+
+def _deploy_rich_menu(settings: Settings) -> None:
+    """Give the emulator the city's rich menu, as `madoguchi richmenu deploy` would give LINE."""
+    from bot.richmenu.definition import load_menu
+    from bot.richmenu.deploy import deploy, gateway_from_settings
+    from bot.richmenu.render import find_font, render
+
+    definition = load_menu("main")
+    try:
+        deploy(gateway_from_settings(settings), definition, render(definition, font=find_font()))
+    except Exception as exc:  # the demo works without a menu: say so and go on
+        log.warning("rich menu not deployed: %s", exc)
 
 
 def _wait_for_interrupt() -> None:

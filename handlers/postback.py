@@ -24,6 +24,10 @@ def on_postback(event: Any, ctx: HandlerContext) -> None:
     action(params, ctx)
 
 
+def _maintenance(params: dict[str, str], ctx: HandlerContext) -> None:
+    ctx.reply(replies.text(texts.MAINTENANCE))
+
+
 def _menu(params: dict[str, str], ctx: HandlerContext) -> None:
     ctx.reply(replies.text(texts.MENU_PROMPT, quick_replies=replies.main_menu()))
 
@@ -99,4 +103,5 @@ POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = 
     "pref_area_set": preferences.set_area_choice,
     "pref_done": preferences.done,
     "menu": _menu,
+    "maintenance": _maintenance,
 }
