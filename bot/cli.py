@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
+    staff = commands.add_parser("staff", help="staff accounts of the admin").add_subparsers(title="staff commands")
+    create = staff.add_parser("create", help="add a staff account (the first one should be an admin)")
+    create.add_argument("--login", required=True)
+    create.add_argument("--name", required=True, help="the name shown in the admin and on replies")
+    create.add_argument("--role", choices=["admin", "editor", "handler", "viewer"], default="admin")
+    create.add_argument("--department", default="", help="for handlers: the department whose cases they work")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(run=_staff_create)
+
     stats = commands.add_parser("stats", help="the answer statistics cities publish (回答率 …)")
     stats.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     stats.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (inclusive)")
@@ -192,6 +201,34 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(Settings.from_env())
     app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def _staff_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from admin.accounts import AccountError, create_staff
+    from admin.models import Role
+    from core.db import make_engine, make_session_factory, utcnow
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("パスワード: ")
+        if getpass.getpass("もう一度: ") != password:
+            print("パスワードが一致しません。", file=sys.stderr)
+            return 1
+    engine = make_engine(_database_url())
+    try:
+        with make_session_factory(engine).begin() as session:
+            staff = create_staff(session, login=args.login, display_name=args.name, password=password,
+                                 role=Role(args.role), department=args.department, now=utcnow())
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"staff account {staff.login} ({staff.role.value}) created")
     return 0
 
 

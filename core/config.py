@@ -38,6 +38,8 @@ class Settings:
     # turns this off and runs `madoguchi worker` processes instead.
     inline_worker: bool = True
     demo: bool = False
+    # Admin session cookies are Secure (https only) unless a site runs the admin on plain http.
+    admin_secure_cookies: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -67,6 +69,7 @@ class Settings:
             media_dir=env.get("MEDIA_DIR", "").strip() or "instance/media",
             faq_corpus=env.get("MADOGUCHI_FAQ_CORPUS", "").strip(),
             inline_worker=not _is_false(env.get("MADOGUCHI_INLINE_WORKER", "")),
+            admin_secure_cookies=not _is_false(env.get("ADMIN_SECURE_COOKIES", "")),
             demo=demo,
         )
 

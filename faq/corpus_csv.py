@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,27 +58,42 @@ def read_csv(source: Path | str | bytes) -> list[FaqRow]:
     except UnicodeDecodeError as exc:
         # Excel on Japanese Windows saves "CSV" as Shift_JIS unless told otherwise.
         raise CorpusFormatError([RowError(1, "the file is not UTF-8 (save it as 'CSV UTF-8')")]) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in next(reader, [])]
+    return read_table(csv.reader(io.StringIO(text, newline="")))
+
+
+def read_table(records: Iterable[Sequence[object]]) -> list[FaqRow]:
+    """Rows of cells (from a CSV or a spreadsheet), header first; errors count rows as a spreadsheet does."""
+    records = iter(records)
+    header = [_cell(name).lower() for name in next(records, [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
         raise CorpusFormatError([RowError(1, "missing column(s): " + ", ".join(missing))])
     rows, errors, seen = [], [], {}
-    for values in reader:
-        line = reader.line_num
-        if not any(value.strip() for value in values):
+    for number, values in enumerate(records, start=2):
+        cells = [_cell(value) for value in values]
+        if not any(cells):
             continue
-        row, problem = _parse_row(dict(zip(header, values)), len(values) == len(header))
+        complete = len(cells) == len(header) or (len(cells) > len(header) and not any(cells[len(header):]))
+        row, problem = _parse_row(dict(zip(header, cells)), complete)
         if problem is None and row.id in seen:
             problem = f"id {row.id!r} repeats row {seen[row.id]}"
         if problem is not None:
-            errors.append(RowError(line, problem))
+            errors.append(RowError(number, problem))
             continue
-        seen[row.id] = line
+        seen[row.id] = number
         rows.append(row)
     if errors:
         raise CorpusFormatError(errors)
     return rows
+
+
+def _cell(value: object) -> str:
+    # Spreadsheets give numbers and None; a 1.0 in the enabled column means 1.
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _parse_row(cells: dict[str, str], complete: bool) -> tuple[FaqRow, None] | tuple[None, str]:

@@ -41,6 +41,23 @@ class FaqEntry(Base):
         back_populates="entry", cascade="all, delete-orphan", order_by="FaqParaphrase.id", lazy="selectin")
 
 
+class FaqEntryVersion(Base):
+    """An entry as it was before a change: who changed it, when, and what it said."""
+
+    __tablename__ = "faq_entry_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(100), default="")
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_by: Mapped[str] = mapped_column(String(100), default="")
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class FaqParaphrase(Base):
     """Another way citizens ask an entry's question: from the corpus, or linked by staff from the unanswered log."""
 
@@ -82,4 +99,6 @@ class QuestionLog(Base):
     # 役に立った (True) / 役に立たなかった (False); None until the citizen says.
     helpful: Mapped[bool | None] = mapped_column(Boolean)
     feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Staff triage of unanswered and badly rated questions: new | pending | applied | ignored.
+    triage_status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

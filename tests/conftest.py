@@ -124,7 +124,7 @@ def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, line_channel_secret=CHANNEL_SECRET,
                     line_channel_access_token=ACCESS_TOKEN, secret_key="test-secret-key",
                     line_api_base="http://127.0.0.1:9", line_data_api_base="http://127.0.0.1:9",
-                    inline_worker=False)
+                    inline_worker=False, admin_secure_cookies=False)
 
 
 @pytest.fixture

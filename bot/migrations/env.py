@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import admin.models  # noqa: F401
 import broadcast.models  # noqa: F401
 import core.conversation  # noqa: F401
 import core.models  # noqa: F401  (registers tables on Base.metadata)

@@ -83,3 +83,35 @@ def test_list_cells_split_on_pipes_dropping_blanks_and_repeats(cell: str, expect
 
 def test_rows_are_plain_values() -> None:
     assert FaqRow("a", "税", "q", "a") == FaqRow("a", "税", "q", "a", (), (), True)
+
+
+def test_an_excel_workbook_round_trips_like_the_csv() -> None:
+    from faq.corpus_xlsx import read_xlsx, write_xlsx
+
+    rows = read_csv(TEST_CORPUS)
+    assert read_xlsx(write_xlsx(rows)) == rows
+
+
+def test_a_broken_excel_row_is_reported_with_its_row_number() -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    from faq.corpus_xlsx import read_xlsx
+
+    workbook = Workbook()
+    workbook.active.append(list(COLUMNS))
+    workbook.active.append(["a-1", "税", "住民税は？", "払えます。", None, None, 1])
+    workbook.active.append(["a-2", "税", None, "答え", None, None, 1])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(CorpusFormatError) as caught:
+        read_xlsx(buffer.getvalue())
+    assert [(e.row, e.message) for e in caught.value.errors] == [(3, "question is empty")]
+
+
+def test_a_file_that_is_not_a_workbook_is_refused() -> None:
+    from faq.corpus_xlsx import read_xlsx
+
+    with pytest.raises(CorpusFormatError, match="not an Excel workbook"):
+        read_xlsx(b"id,category\r\n")

@@ -1,0 +1,1 @@
+"""Admin screens, one blueprint per area."""

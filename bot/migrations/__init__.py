@@ -1,0 +1,1 @@
+"""Alembic migrations (env.py runs only inside Alembic)."""

@@ -1,0 +1,121 @@
+"""The admin's guards: sign-in, roles, departments, CSRF, throttling, escaping, timeouts, headers."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from admin.models import AccessLogEntry, Role
+from inquiries.services import open_inquiry
+from tests.admin.conftest import csrf_of, sign_in
+from tests.conftest import FIXED_NOW
+from tests.webhook_events import USER
+
+
+def test_every_admin_page_asks_for_sign_in_first(client) -> None:
+    for path in ("/admin/", "/admin/faq/", "/admin/triage/", "/admin/inquiries/", "/admin/access-log"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make_staff) -> None:
+    make_staff("suzuki")
+    for login, password in (("suzuki", "wrong-password"), ("nobody", "wrong-password")):
+        response = sign_in(client, login, password)
+        assert response.status_code == 401
+        assert "ログインIDまたはパスワードが違います" in response.get_data(as_text=True)
+
+
+def test_sign_in_is_throttled_after_repeated_failures(client, make_staff) -> None:
+    make_staff("suzuki")
+    for _ in range(5):
+        assert sign_in(client, "suzuki", "wrong-password").status_code == 401
+    response = sign_in(client, "suzuki")  # even the right password waits now
+    assert response.status_code == 429
+    assert "15分ほど待って" in response.get_data(as_text=True)
+
+
+def test_a_form_without_its_csrf_token_gets_400(signed_in) -> None:
+    client = signed_in(Role.ADMIN)
+    response = client.post("/admin/faq/new", data={"external_id": "x-1", "question": "q", "answer": "a"})
+    assert response.status_code == 400
+    response = client.post("/admin/faq/new", data={"external_id": "x-1", "question": "q", "answer": "a",
+                                                   "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_a_viewer_can_read_statistics_but_not_edit(signed_in) -> None:
+    client = signed_in(Role.VIEWER)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/faq/").status_code == 403
+    token = csrf_of(client, "/admin/")
+    response = client.post("/admin/faq/new", data={"external_id": "x-1", "question": "q", "answer": "a",
+                                                   "csrf_token": token})
+    assert response.status_code == 403
+    assert "権限がありません" in response.get_data(as_text=True)
+
+
+def test_a_handler_sees_only_their_departments_inquiries(signed_in, session_factory) -> None:
+    with session_factory.begin() as session:
+        ours = open_inquiry(session, channel="line", text="ベンチが壊れています", now=FIXED_NOW, line_user_id=USER,
+                            department="公園緑地課")
+        theirs = open_inquiry(session, channel="line", text="税金について", now=FIXED_NOW, line_user_id=USER,
+                              department="税務課")
+    client = signed_in(Role.HANDLER, department="公園緑地課")
+    listing = client.get("/admin/inquiries/?status=all").get_data(as_text=True)
+    assert ours.receipt_number in listing and theirs.receipt_number not in listing
+    assert client.get(f"/admin/inquiries/{theirs.id}").status_code == 404
+    assert client.get(f"/admin/inquiries/{ours.id}").status_code == 200
+
+
+def test_looking_at_an_inquiry_is_written_to_the_access_log(signed_in, session_factory) -> None:
+    with session_factory.begin() as session:
+        inquiry = open_inquiry(session, channel="line", text="住所は港区1-2-3です", now=FIXED_NOW, line_user_id=USER)
+    client = signed_in(Role.ADMIN)
+    client.get(f"/admin/inquiries/{inquiry.id}")
+    with session_factory() as session:
+        [entry] = session.scalars(select(AccessLogEntry)).all()
+    assert (entry.action, entry.subject_id) == ("view_inquiry", str(inquiry.id))
+    assert "view_inquiry" in client.get("/admin/access-log").get_data(as_text=True)
+
+
+def test_citizen_text_with_a_script_tag_is_shown_escaped(signed_in, session_factory) -> None:
+    with session_factory.begin() as session:
+        inquiry = open_inquiry(session, channel="line", text="<script>alert('x')</script>", now=FIXED_NOW,
+                               line_user_id=USER)
+    page = signed_in(Role.ADMIN).get(f"/admin/inquiries/{inquiry.id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_an_idle_session_expires_after_thirty_minutes(signed_in, clock) -> None:
+    client = signed_in(Role.ADMIN)
+    assert client.get("/admin/").status_code == 200
+    clock.advance(31 * 60)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "expired=1" in response.headers["Location"]
+
+
+def test_admin_pages_carry_security_headers(signed_in) -> None:
+    response = signed_in(Role.ADMIN).get("/admin/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_session_cookie_is_secure_and_http_only_in_production(settings, line, seeded_faq, make_staff) -> None:
+    from bot.app import create_app
+
+    app = create_app(settings.with_changes(admin_secure_cookies=True), line=line, start_worker=False)
+    client = app.test_client()
+    make_staff("suzuki")
+    client.get("/admin/login")
+    cookie = client.get_cookie("madoguchi_admin")
+    assert cookie is not None and cookie.secure and cookie.http_only
+    app.extensions["madoguchi"].engine.dispose()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/callback"])
+def test_sign_in_never_redirects_outside_the_admin(client, make_staff, target) -> None:
+    make_staff("suzuki")
+    response = client.post(f"/admin/login?next={target}", data={
+        "login": "suzuki", "password": "correct-horse-battery", "csrf_token": csrf_of(client)})
+    assert response.headers["Location"] == "/admin/"
