@@ -40,6 +40,24 @@ class Settings:
     demo: bool = False
     # Admin session cookies are Secure (https only) unless a site runs the admin on plain http.
     admin_secure_cookies: bool = True
+    # The homepage web chat: origins allowed to call /api/chat from the browser (none = same origin only),
+    # questions per minute per visitor address (0 = no limit), and how many proxy hops' X-Forwarded-For to trust.
+    webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_rate_limit: int = 30
+    webchat_trust_proxy: int = 0
+    # Broadcasts: requests per second per LINE endpoint for this process ("multicast=190,broadcast=60/h";
+    # empty = a little under LINE's published limits), staff LINE ids for test sends, the city's time zone.
+    broadcast_rate_limits: str = ""
+    broadcast_test_recipients: tuple[str, ...] = ()
+    broadcast_timezone: str = "Asia/Tokyo"
+    # Damage reports: the city's boundary (GeoJSON file, or "lat,lon,radius_m"; the demo city when
+    # both are empty), wards for routing by area (GeoJSON), a categories file replacing the default
+    # catalogue, and the API keys allowed to POST to Open311.
+    report_boundary_geojson: str = ""
+    report_city_centre: str = ""
+    report_wards_geojson: str = ""
+    report_categories_file: str = ""
+    open311_api_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -71,6 +89,18 @@ class Settings:
             inline_worker=not _is_false(env.get("MADOGUCHI_INLINE_WORKER", "")),
             admin_secure_cookies=not _is_false(env.get("ADMIN_SECURE_COOKIES", "")),
             demo=demo,
+            webchat_allowed_origins=parse_origins(env.get("WEBCHAT_ALLOWED_ORIGINS", "")),
+            webchat_rate_limit=_non_negative_int(env, "WEBCHAT_RATE_LIMIT", 30),
+            webchat_trust_proxy=_proxy_hops(env.get("WEBCHAT_TRUST_PROXY", "")),
+            broadcast_rate_limits=env.get("BROADCAST_RATE_LIMITS", "").strip(),
+            broadcast_test_recipients=tuple(i.strip() for i in env.get("BROADCAST_TEST_RECIPIENTS", "").split(",")
+                                            if i.strip()),
+            broadcast_timezone=env.get("BROADCAST_TIMEZONE", "").strip() or "Asia/Tokyo",
+            report_boundary_geojson=env.get("REPORT_BOUNDARY_GEOJSON", "").strip(),
+            report_city_centre=env.get("REPORT_CITY_CENTRE", "").strip(),
+            report_wards_geojson=env.get("REPORT_WARDS_GEOJSON", "").strip(),
+            report_categories_file=env.get("REPORT_CATEGORIES_FILE", "").strip(),
+            open311_api_keys=tuple(k.strip() for k in env.get("OPEN311_API_KEYS", "").split(",") if k.strip()),
         )
 
     def with_changes(self, **changes: object) -> Settings:
@@ -84,3 +114,32 @@ def _is_true(value: str) -> bool:
 
 def _is_false(value: str) -> bool:
     return value.strip().lower() in {"0", "false", "no", "off"}
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """`https://a.example, https://b.example/` → ("https://a.example", "https://b.example"): the form browsers send."""
+    origins = []
+    for item in value.split(","):
+        origin = item.strip().rstrip("/").lower()
+        if origin and "://" not in origin:
+            raise ConfigurationError(f"WEBCHAT_ALLOWED_ORIGINS: {item.strip()!r} is not an origin like https://www.city.example.jp")
+        if origin and origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number (0 or more), not {raw!r}")
+    return int(raw)
+
+
+def _proxy_hops(value: str) -> int:
+    """WEBCHAT_TRUST_PROXY: 1/true = one proxy in front (its X-Forwarded-For entry is trusted), N = N proxies."""
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    return 1 if _is_true(value) else 0
