@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install demo test bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +19,14 @@ install: $(STAMP)
 demo: install
 	$(BIN)/madoguchi demo
 
-test: install
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads); the CJK font makes
+# screenshots of Japanese pages readable. Without root, the browser tests skip and say why.
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -1,7 +1,7 @@
 """The widget in a real browser: headless Chromium on the demo homepage, against Madoguchi served on a port.
 
-Skipped when Python playwright or Debian's Chromium is missing (`make test` installs both). Never
-`playwright install`: the browser is the system's /usr/bin/chromium.
+Skipped when Python playwright or Debian's Chromium is missing (`make test` installs both). The browser
+is always the system's /usr/bin/chromium, never one Playwright downloads.
 """
 from __future__ import annotations
 
