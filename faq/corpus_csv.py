@@ -15,6 +15,18 @@ COLUMNS = ("id", "category", "question", "answer", "paraphrases", "keywords", "e
 LIST_SEPARATOR = "|"
 MAX_ID_LENGTH = 64
 # A blank cell means enabled: staff leave it empty when they add a row by hand.
+# What staff read when a file cannot be imported (in the admin and from the CLI).
+MESSAGES = {
+    "not_utf8": "文字コードがUTF-8ではありません（Excelでは「CSV UTF-8（コンマ区切り）」で保存してください）",
+    "missing_columns": "見出し行に必要な列がありません：{columns}",
+    "repeated_id": "id「{id}」が{row}行目と重複しています",
+    "column_count": "列の数が見出し行と合いません（「\"」の閉じ忘れはありませんか）",
+    "empty": "{column} が空です",
+    "long_id": "id が{limit}文字を超えています",
+    "enabled": "enabled は 1 か 0 にしてください（「{value}」になっています）",
+    "not_xlsx": "Excelのファイル（.xlsx）ではありません",
+    "too_large": "ファイルが20MBを超えています",
+}
 _TRUE = {"1", "true", "yes", "○", "有効", ""}
 _FALSE = {"0", "false", "no", "×", "無効"}
 
@@ -57,7 +69,7 @@ def read_csv(source: Path | str | bytes) -> list[FaqRow]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         # Excel on Japanese Windows saves "CSV" as Shift_JIS unless told otherwise.
-        raise CorpusFormatError([RowError(1, "the file is not UTF-8 (save it as 'CSV UTF-8')")]) from exc
+        raise CorpusFormatError([RowError(1, MESSAGES["not_utf8"])]) from exc
     return read_table(csv.reader(io.StringIO(text, newline="")))
 
 
@@ -67,7 +79,7 @@ def read_table(records: Iterable[Sequence[object]]) -> list[FaqRow]:
     header = [_cell(name).lower() for name in next(records, [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
-        raise CorpusFormatError([RowError(1, "missing column(s): " + ", ".join(missing))])
+        raise CorpusFormatError([RowError(1, MESSAGES["missing_columns"].format(columns=", ".join(missing)))])
     rows, errors, seen = [], [], {}
     for number, values in enumerate(records, start=2):
         cells = [_cell(value) for value in values]
@@ -76,7 +88,7 @@ def read_table(records: Iterable[Sequence[object]]) -> list[FaqRow]:
         complete = len(cells) == len(header) or (len(cells) > len(header) and not any(cells[len(header):]))
         row, problem = _parse_row(dict(zip(header, cells)), complete)
         if problem is None and row.id in seen:
-            problem = f"id {row.id!r} repeats row {seen[row.id]}"
+            problem = MESSAGES["repeated_id"].format(id=row.id, row=seen[row.id])
         if problem is not None:
             errors.append(RowError(number, problem))
             continue
@@ -98,16 +110,16 @@ def _cell(value: object) -> str:
 
 def _parse_row(cells: dict[str, str], complete: bool) -> tuple[FaqRow, None] | tuple[None, str]:
     if not complete:
-        return None, "wrong number of columns (is a quote missing?)"
+        return None, MESSAGES["column_count"]
     values = {name: (cells.get(name) or "").strip() for name in COLUMNS}
     for required in ("id", "question", "answer"):
         if not values[required]:
-            return None, f"{required} is empty"
+            return None, MESSAGES["empty"].format(column=required)
     if len(values["id"]) > MAX_ID_LENGTH:
-        return None, f"id is longer than {MAX_ID_LENGTH} characters"
+        return None, MESSAGES["long_id"].format(limit=MAX_ID_LENGTH)
     enabled = values["enabled"].lower()
     if enabled not in _TRUE | _FALSE:
-        return None, f"enabled must be 1 or 0, not {values['enabled']!r}"
+        return None, MESSAGES["enabled"].format(value=values["enabled"])
     return FaqRow(
         id=values["id"], category=values["category"], question=values["question"], answer=values["answer"],
         paraphrases=split_list(values["paraphrases"]), keywords=split_list(values["keywords"]),

@@ -8,7 +8,7 @@ from zipfile import BadZipFile
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 
-from faq.corpus_csv import COLUMNS, LIST_SEPARATOR, CorpusFormatError, FaqRow, RowError, read_table
+from faq.corpus_csv import COLUMNS, LIST_SEPARATOR, MESSAGES, CorpusFormatError, FaqRow, RowError, read_table
 
 MAX_XLSX_BYTES = 20 * 1024 * 1024
 
@@ -16,11 +16,11 @@ MAX_XLSX_BYTES = 20 * 1024 * 1024
 def read_xlsx(raw: bytes) -> list[FaqRow]:
     """The first sheet's rows, checked exactly as a CSV's are (errors name spreadsheet rows)."""
     if len(raw) > MAX_XLSX_BYTES:
-        raise CorpusFormatError([RowError(1, "the workbook is larger than 20 MB")])
+        raise CorpusFormatError([RowError(1, MESSAGES["too_large"])])
     try:
         workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise CorpusFormatError([RowError(1, "the file is not an Excel workbook (.xlsx)")]) from exc
+        raise CorpusFormatError([RowError(1, MESSAGES["not_xlsx"])]) from exc
     try:
         return read_table(workbook.worksheets[0].iter_rows(values_only=True))
     finally:

@@ -65,7 +65,7 @@ def test_a_file_with_a_broken_row_imports_nothing_and_names_the_row(fresh_sqlite
     broken = tmp_path / "broken.csv"
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     assert main(["faq", "import", str(broken)]) == 1
-    assert "row 5: question is empty" in capsys.readouterr().err
+    assert "row 5: question が空です" in capsys.readouterr().err
     assert _count_entries(fresh_sqlite) == 0
 
 

@@ -45,9 +45,9 @@ def test_every_broken_row_is_reported_with_its_spreadsheet_row_number() -> None:
             "a-4,税,質問,答え,,,maybe",     # row 5: bad enabled
         ))
     assert [(e.row, e.message) for e in caught.value.errors] == [
-        (3, "question is empty"),
-        (4, "id 'a-1' repeats row 2"),
-        (5, "enabled must be 1 or 0, not 'maybe'"),
+        (3, "question が空です"),
+        (4, "id「a-1」が2行目と重複しています"),
+        (5, "enabled は 1 か 0 にしてください（「maybe」になっています）"),
     ]
 
 
@@ -60,7 +60,7 @@ def test_a_missing_column_is_reported_on_the_header_row() -> None:
 
 def test_a_shift_jis_file_is_refused_with_advice() -> None:
     raw = (HEADER + "\r\na-1,税,住民税は？,払えます。,,,1\r\n").encode("cp932")
-    with pytest.raises(CorpusFormatError, match="UTF-8"):
+    with pytest.raises(CorpusFormatError, match="CSV UTF-8"):
         read_csv(raw)
 
 
@@ -107,11 +107,11 @@ def test_a_broken_excel_row_is_reported_with_its_row_number() -> None:
     workbook.save(buffer)
     with pytest.raises(CorpusFormatError) as caught:
         read_xlsx(buffer.getvalue())
-    assert [(e.row, e.message) for e in caught.value.errors] == [(3, "question is empty")]
+    assert [(e.row, e.message) for e in caught.value.errors] == [(3, "question が空です")]
 
 
 def test_a_file_that_is_not_a_workbook_is_refused() -> None:
     from faq.corpus_xlsx import read_xlsx
 
-    with pytest.raises(CorpusFormatError, match="not an Excel workbook"):
+    with pytest.raises(CorpusFormatError, match="Excelのファイル"):
         read_xlsx(b"id,category\r\n")

@@ -1,0 +1,141 @@
+"""The admin in headless Chromium, as a staff member uses it, with LINE played by the emulator.
+
+Screenshots of each screen are saved in tests/artifacts/ (the README's come from here).
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from admin.models import Role
+from faq.models import FaqEntry
+from faq.stats import question_stats
+from tests.admin.conftest import PASSWORD
+from tests.browser import launch_browser, screenshot
+from tests.conftest import LiveStack, TEST_CORPUS
+from tests.webhook_events import USER
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    yield from launch_browser()
+
+
+@pytest.fixture
+def page(browser, stack: LiveStack, make_staff):  # type: ignore[no-untyped-def]
+    """A signed-in admin page on the live stack."""
+    make_staff("tanaka", Role.ADMIN)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{stack.madoguchi.url}/admin/login")
+    screenshot(page, "admin-login")
+    page.get_by_label("ログインID").fill("tanaka")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+    yield page
+    context.close()
+
+
+def _count_entries(stack: LiveStack) -> int:
+    with stack.app.extensions["madoguchi"].session_factory() as session:
+        return session.scalar(select(func.count()).select_from(FaqEntry)) or 0
+
+
+def _wait_for_bot(stack: LiveStack, path: str, count: int) -> list[dict]:
+    calls = stack.wait_for(path, count)
+    assert len(calls) >= count, f"LINE did not receive {count} call(s) on {path}"
+    return calls
+
+
+def test_importing_a_broken_file_shows_the_rows_and_imports_nothing_then_the_fixed_one_imports(
+        page, stack: LiveStack, tmp_path: Path) -> None:
+    before = _count_entries(stack)
+    lines = TEST_CORPUS.read_text(encoding="utf-8-sig").splitlines()
+    lines.append("new-001,ごみ・リサイクル,,質問のない回答,,,1")
+    lines.append("new-002,ごみ・リサイクル,蛍光灯はどう捨てますか。,有害ごみの日に出してください。,蛍光管の捨て方,,1")
+    broken = tmp_path / "faq.csv"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    page.get_by_role("link", name="よくある質問").first.click()
+    page.get_by_role("link", name="取り込み").click()
+    page.get_by_label("ファイル").set_input_files(str(broken))
+    page.get_by_role("button", name="確認する").click()
+    errors = page.locator("#import-errors")
+    assert "13行目：question が空です" in errors.inner_text()
+    screenshot(page, "admin-faq-import-errors")
+    assert _count_entries(stack) == before
+
+    del lines[-2]
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    page.get_by_label("ファイル").set_input_files(str(broken))
+    page.get_by_role("button", name="確認する").click()
+    assert "件を取り込めます" in page.locator("#import-preview").inner_text()
+    screenshot(page, "admin-faq-import-preview")
+    page.get_by_role("button", name="この内容で取り込む").click()
+    assert "取り込みました" in page.locator(".flash").inner_text()
+    assert _count_entries(stack) == before + 1
+    screenshot(page, "admin-faq-list")
+
+
+def test_triaging_an_unanswered_question_into_a_paraphrase_answers_it_at_once(page, stack: LiveStack) -> None:
+    question = "ペットが亡くなったときの火葬はどこに頼めばいいですか"
+    stack.say(USER, text=question)
+    _wait_for_bot(stack, "/v2/bot/message/reply", 1)
+    page.goto(f"{stack.madoguchi.url}/admin/triage/")
+    group = page.locator("section.triage", has_text=question)
+    assert "1件" in group.inner_text()
+    screenshot(page, "admin-triage")
+    group.get_by_label("IDを指定").fill("t-gomi-001")
+    group.get_by_role("button", name="このFAQに加える").click()
+    assert "言い換えに加えました" in page.locator(".flash").inner_text()
+
+    page.goto(f"{stack.madoguchi.url}/admin/faq/try")
+    page.get_by_label("市民になったつもりで質問を入力").fill(question)
+    page.get_by_role("button", name="試す").click()
+    result = page.locator("#try-result")
+    assert result.locator("[data-outcome]").get_attribute("data-outcome") == "answered"
+    assert "t-gomi-001" in result.locator("tbody tr").first.inner_text()
+    screenshot(page, "admin-faq-try")
+
+
+def test_a_reply_to_an_inquiry_reaches_the_citizen_on_line(page, stack: LiveStack) -> None:
+    stack.say(USER, type="postback", data="action=inquiry")
+    _wait_for_bot(stack, "/v2/bot/message/reply", 1)
+    stack.say(USER, text="公園の水飲み場が壊れて水が出ません")
+    receipt_reply = _wait_for_bot(stack, "/v2/bot/message/reply", 2)[-1]
+    number = re.search(r"受付番号：(\d{4}-\d{4})", receipt_reply["body"]["messages"][0]["text"]).group(1)
+
+    page.get_by_role("link", name="問い合わせ").first.click()
+    page.get_by_role("link", name=number).click()
+    assert "公園の水飲み場が壊れて水が出ません" in page.locator("#conversation").inner_text()
+    page.get_by_label("定型文").select_option(label="受付のお知らせ")
+    page.get_by_label("回答（市民のLINEに届きます）").fill("ご連絡ありがとうございます。本日中に修理します。")
+    page.get_by_role("button", name="回答を送る").click()
+    assert "回答を送信しました" in page.locator(".flash").inner_text()
+    [push] = _wait_for_bot(stack, "/v2/bot/message/push", 1)
+    assert push["body"]["to"] == USER and "本日中に修理します" in push["body"]["messages"][-1]["text"]
+    deadline = time.monotonic() + 5
+    while "LINEに送信済み" not in page.reload() and time.monotonic() < deadline:
+        if "LINEに送信済み" in page.locator("#conversation").inner_text():
+            break
+        time.sleep(0.2)
+    screenshot(page, "admin-inquiry")
+
+
+def test_the_dashboard_shows_the_numbers_in_the_database(page, stack: LiveStack) -> None:
+    for text in ("避難所はどこにありますか", "こんにちは", "宇宙ステーションへの行き方を教えてください"):
+        stack.say(USER, text=text)
+    _wait_for_bot(stack, "/v2/bot/message/reply", 3)
+    page.goto(f"{stack.madoguchi.url}/admin/")
+    with stack.app.extensions["madoguchi"].session_factory() as session:
+        stats = question_stats(session)
+    table = page.locator("#stats-table")
+    for key in ("total_questions", "meaningless", "meaningful", "unanswered"):
+        assert table.locator(f"[data-key={key}]").inner_text() == f"{stats[key]:,}"
+    assert table.locator("[data-key=answer_rate]").inner_text() == f"{stats['answer_rate'] * 100:.2f}%"
+    screenshot(page, "admin-dashboard")
