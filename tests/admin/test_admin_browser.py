@@ -120,10 +120,10 @@ def test_a_reply_to_an_inquiry_reaches_the_citizen_on_line(page, stack: LiveStac
     [push] = _wait_for_bot(stack, "/v2/bot/message/push", 1)
     assert push["body"]["to"] == USER and "本日中に修理します" in push["body"]["messages"][-1]["text"]
     deadline = time.monotonic() + 5
-    while "LINEに送信済み" not in page.reload() and time.monotonic() < deadline:
-        if "LINEに送信済み" in page.locator("#conversation").inner_text():
-            break
+    while "LINEに送信済み" not in page.locator("#conversation").inner_text() and time.monotonic() < deadline:
         time.sleep(0.2)
+        page.reload()
+    assert "LINEに送信済み" in page.locator("#conversation").inner_text()
     screenshot(page, "admin-inquiry")
 
 
