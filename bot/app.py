@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from admin.web import register_admin
-from bot import webchat, webhook
+from bot import health, webchat, webhook
 from bot.processing import EventProcessor, InlineWorker
 from bot.runtime import Runtime
 from core.config import Settings
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
                                           line=line, answerer=answerer, clock=clock, processor=processor,
                                           worker=worker)
     app.register_blueprint(webhook.blueprint)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(webchat.blueprint)
     register_admin(app)
     if worker is not None:
