@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import run_simple
 
-from emulator import control, messaging, richmenu
+from emulator import chat_menu, control, messaging, richmenu
 from emulator.state import EXTENSION_KEY, EmulatorState
 
 DEFAULT_SECRET = "emulator-channel-secret"
@@ -63,6 +63,7 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     app.register_blueprint(messaging.bp)
     app.register_blueprint(richmenu.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(chat_menu.bp)
     app.register_error_handler(HTTPException, _json_http_error)
 
     @app.get("/")

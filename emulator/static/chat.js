@@ -130,6 +130,44 @@
     }
   }
 
+  // ---- rich menu ----------------------------------------------------------------------
+  let menuShown = null;
+
+  async function loadRichMenu() {
+    try {
+      const res = await fetch("/_emulator/richmenu");
+      const menu = res.ok ? await res.json() : null;
+      const key = menu ? menu.richMenuId : null;
+      if (key === menuShown) return;
+      menuShown = key;
+      renderRichMenu(menu);
+    } catch (e) { /* the emulator restarted: try again on the next tick */ }
+  }
+
+  function renderRichMenu(menu) {
+    const section = $("rich-menu");
+    const panel = $("rich-menu-panel");
+    panel.querySelectorAll(".rich-menu-area").forEach((node) => node.remove());
+    if (!menu) { section.hidden = true; return; }
+    section.hidden = false;
+    $("rich-menu-toggle").textContent = (menu.chatBarText || "メニュー") + " ▾";
+    $("rich-menu-image").src = menu.image_url + "?v=" + encodeURIComponent(menu.richMenuId);
+    panel.hidden = !menu.selected;
+    const width = menu.size.width, height = menu.size.height;
+    for (const area of menu.areas) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "rich-menu-area";
+      button.style.left = (100 * area.bounds.x / width) + "%";
+      button.style.top = (100 * area.bounds.y / height) + "%";
+      button.style.width = (100 * area.bounds.width / width) + "%";
+      button.style.height = (100 * area.bounds.height / height) + "%";
+      button.setAttribute("aria-label", area.action.label || area.action.displayText || area.action.data || "");
+      button.addEventListener("click", () => runAction(area.action));
+      panel.appendChild(button);
+    }
+  }
+
   function actionButton(action) {
     const button = document.createElement("button");
     button.type = "button";
@@ -274,4 +312,7 @@
   switchUser(localStorage.getItem("emulator.userId") || newUserId());
   setInterval(poll, 1000);
   poll();
+  $("rich-menu-toggle").addEventListener("click", () => { $("rich-menu-panel").hidden = !$("rich-menu-panel").hidden; });
+  setInterval(loadRichMenu, 3000);
+  loadRichMenu();
 })();
