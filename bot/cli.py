@@ -78,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(run=_staff_create)
 
+    privacy = commands.add_parser("privacy", help="personal data: retention, disclosure and deletion requests")
+    privacy_commands = privacy.add_subparsers(title="privacy commands")
+    privacy_commands.add_parser("purge", help="delete what the retention policy no longer allows to keep") \
+        .set_defaults(run=_privacy_purge)
+    for name, run, text in (("export", _privacy_export, "print everything kept about one citizen (開示請求) as JSON"),
+                            ("delete", _privacy_delete, "erase one citizen's personal data (削除請求)")):
+        command = privacy_commands.add_parser(name, help=text)
+        command.add_argument("line_user_id")
+        command.set_defaults(run=run)
+
     stats = commands.add_parser("stats", help="the answer statistics cities publish (回答率 …)")
     stats.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD (inclusive)")
     stats.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (inclusive)")
@@ -230,6 +240,43 @@ def _staff_create(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"staff account {staff.login} ({staff.role.value}) created")
     return 0
+
+
+def _privacy_purge(args: argparse.Namespace) -> int:
+    from bot.privacy import RetentionPolicy, purge_expired
+    from core.db import utcnow
+
+    counts = _in_transaction(lambda session: purge_expired(session, RetentionPolicy.from_env(dict(os.environ)),
+                                                           now=utcnow()))
+    print(json.dumps(counts))
+    return 0
+
+
+def _privacy_export(args: argparse.Namespace) -> int:
+    from bot.privacy import export_citizen
+
+    print(json.dumps(_in_transaction(lambda session: export_citizen(session, args.line_user_id)),
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def _privacy_delete(args: argparse.Namespace) -> int:
+    from bot.privacy import delete_citizen
+
+    print(json.dumps(_in_transaction(lambda session: delete_citizen(session, args.line_user_id))))
+    return 0
+
+
+def _in_transaction(work):  # type: ignore[no-untyped-def]
+    """Run work(session) in one transaction on the configured database."""
+    from core.db import make_engine, make_session_factory
+
+    engine = make_engine(_database_url())
+    try:
+        with make_session_factory(engine).begin() as session:
+            return work(session)
+    finally:
+        engine.dispose()
 
 
 def _date(value: str) -> datetime:
