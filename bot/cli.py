@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     emu.add_argument("--webhook-url", default="http://127.0.0.1:8000/callback")
     emu.set_defaults(run=_emulator)
 
-    serve = commands.add_parser("serve", help="serve the webhook with the inline worker (development server)")
+    serve = commands.add_parser("serve", help="serve the webhook, admin and web chat (gunicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
@@ -207,10 +207,9 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.app import create_app
+    from bot.serve import serve
 
-    app = create_app(Settings.from_env())
-    app.run(host=args.host, port=args.port, threaded=True)
+    serve(Settings.from_env(), host=args.host, port=args.port)
     return 0
 
 

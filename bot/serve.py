@@ -1,0 +1,56 @@
+"""`madoguchi serve`: the web tier under gunicorn (webhook, admin, web chat, Open311).
+
+The web tier only verifies, stores and acknowledges webhooks, so a few threaded workers answer
+LINE well inside its 2-second limit; answering happens in `madoguchi worker` processes.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.app import create_app
+from core.config import Settings
+
+
+def gunicorn_options(host: str, port: int) -> dict[str, Any]:
+    """The production settings (each can be overridden by MADOGUCHI_WEB_* variables)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": int(os.environ.get("MADOGUCHI_WEB_WORKERS", max(2, multiprocessing.cpu_count()))),
+        "threads": int(os.environ.get("MADOGUCHI_WEB_THREADS", 4)),
+        "worker_class": "gthread",
+        "timeout": 30,
+        "graceful_timeout": 20,      # finish requests in flight on SIGTERM
+        "keepalive": 5,
+        "max_requests": 5000,        # recycle workers now and then (guards against slow leaks)
+        "max_requests_jitter": 500,
+        "accesslog": "-",
+        # Paths only, never query strings or bodies: they can carry personal data.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "errorlog": "-",
+        "forwarded_allow_ips": os.environ.get("MADOGUCHI_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }
+
+
+class MadoguchiServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn running create_app() in each worker (after the fork: no shared connections)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self.settings)
+
+
+def serve(settings: Settings, *, host: str, port: int) -> None:
+    """Run the web tier until SIGTERM/SIGINT."""
+    MadoguchiServer(settings, gunicorn_options(host, port)).run()
