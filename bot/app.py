@@ -15,7 +15,6 @@ from core.config import Settings
 from core.db import make_engine, make_session_factory, utcnow
 from core.line_gateway import LineGateway, SdkLineGateway
 from faq.answering import FaqAnswerer
-from faq.services import load_documents
 
 
 def create_app(settings: Settings | None = None, *, line: LineGateway | None = None,
@@ -33,7 +32,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
     line = line or SdkLineGateway(access_token=settings.line_channel_access_token,
                                   api_base=settings.line_api_base, data_api_base=settings.line_data_api_base)
     with session_factory() as session:
-        answerer = FaqAnswerer.from_documents(load_documents(session))
+        answerer = FaqAnswerer.from_database(session)
     processor = EventProcessor(session_factory, line, answerer, clock)
     run_worker = settings.inline_worker if start_worker is None else start_worker
     worker = InlineWorker(processor) if run_worker else None

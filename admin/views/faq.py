@@ -14,17 +14,17 @@ from faq.corpus_xlsx import read_xlsx, write_xlsx
 from faq.editing import EntryDraft, FaqEditError, create_entry, entry_by_id, update_entry, versions_of
 from faq.match import rank
 from faq.models import FaqCategory, FaqEntry
-from faq.services import export_rows, import_rows, load_documents
+from faq.services import export_rows, import_rows
 
 blueprint = Blueprint("admin_faq", __name__, url_prefix="/admin/faq")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 def refresh_answers() -> None:
-    """Rebuild the live index from the database so an edit answers citizens at once."""
+    """Apply the edit to this process's live index at once (other processes follow within a second)."""
     rt = runtime()
     with rt.session_factory() as db:
-        rt.answerer.replace_documents(load_documents(db))
+        rt.answerer.sync(db, force=True)
 
 
 @blueprint.get("/")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -65,3 +66,38 @@ def test_browsing_lists_categories_with_enabled_entries(session_factory, seeded_
         assert categories[0] == "ごみ・リサイクル"
         assert questions_in_category(session, "ごみ・リサイクル", limit=2) == [
             "粗大ごみはどのように出せばよいですか。", "燃えるごみの収集日はいつですか。"]
+
+
+def test_an_edit_in_one_process_reaches_another_processes_index(session_factory, seeded_faq) -> None:
+    from faq.answering import FaqAnswerer
+    from faq.editing import add_paraphrase
+
+    with session_factory() as session:
+        other_process = FaqAnswerer.from_database(session)
+    question = "ペットが亡くなったときの火葬はどこに頼めばいいですか"
+    assert other_process.match(question).outcome.value != "answered"
+    with session_factory.begin() as session:
+        add_paraphrase(session, "t-gomi-001", question, staff="suzuki", now=FIXED_NOW + timedelta(minutes=1))
+    with session_factory() as session:
+        assert other_process.sync(session, force=True) == 1
+        assert other_process.sync(session, force=True) == 0  # nothing new: nothing applied twice
+    result = other_process.match(question)
+    assert (result.outcome.value, result.hits[0].faq_id) == ("answered", "t-gomi-001")
+
+
+def test_disabling_an_entry_removes_it_from_every_index(session_factory, seeded_faq) -> None:
+    import dataclasses
+
+    from faq.answering import FaqAnswerer
+    from faq.editing import EntryDraft, update_entry
+
+    with session_factory() as session:
+        answerer = FaqAnswerer.from_database(session)
+    assert answerer.index.get("t-bousai-001") is not None
+    with session_factory.begin() as session:
+        draft = EntryDraft("避難所はどこにありますか。", "回答", "防災", enabled=False)
+        update_entry(session, "t-bousai-001", draft, staff="suzuki", now=FIXED_NOW + timedelta(minutes=1))
+    with session_factory() as session:
+        answerer.sync(session, force=True)
+    assert answerer.index.get("t-bousai-001") is None
+    assert dataclasses.is_dataclass(draft)
