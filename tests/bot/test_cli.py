@@ -101,3 +101,22 @@ def test_stats_prints_the_cities_table_and_json(fresh_sqlite: str, capsys) -> No
     table = capsys.readouterr().out
     assert any(line.startswith("回答率 ") and line.endswith("66.67%") for line in table.splitlines())
     assert "2026-04" in table
+
+
+def test_faq_eval_prints_the_agreed_keys_for_a_corpus_and_questions(tmp_path: Path, capsys) -> None:
+    import json
+
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {"id": "1", "text": "粗大ごみを出したい", "kind": "answerable", "faq_ids": ["t-gomi-001"]},
+        {"id": "2", "text": "住民票の写しがほしい", "kind": "answerable", "faq_ids": ["t-jumin-001"]},
+        {"id": "3", "text": "宇宙ステーションへの行き方", "kind": "unanswerable", "faq_ids": []},
+        {"id": "4", "text": "ありがとう！", "kind": "meaningless", "faq_ids": []},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    assert main(["faq", "eval", "--corpus", str(TEST_CORPUS), "--questions", str(questions), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"p_at_1", "sr_at_3", "sr_at_5", "mrr", "answer_rate", "answered_precision",
+                           "unanswerable_recall", "meaningless_precision", "meaningless_recall",
+                           "latency_ms_p50", "latency_ms_p99", "n"}
+    assert result["n"] == 4 and result["p_at_1"] == 1.0 and result["meaningless_recall"] == 1.0
