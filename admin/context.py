@@ -24,6 +24,7 @@ class AdminRuntime(Protocol):
     answerer: FaqAnswerer
     clock: Callable[[], datetime]
     worker: Any  # has notify(): wakes the worker that pushes staff replies
+    line: Any    # the LineGateway (test sends go straight to staff's own LINE)
 
 
 def runtime() -> AdminRuntime:

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from admin.web import register_admin
-from bot import health, webchat, webhook
+from bot import health, open311, webchat, webhook
 from bot.processing import EventProcessor, InlineWorker
 from bot.runtime import Runtime
 from core.config import Settings
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
                                   api_base=settings.line_api_base, data_api_base=settings.line_data_api_base)
     with session_factory() as session:
         answerer = FaqAnswerer.from_database(session)
-    processor = EventProcessor(session_factory, line, answerer, clock)
+    processor = EventProcessor(session_factory, line, answerer, clock, settings=settings)
     run_worker = settings.inline_worker if start_worker is None else start_worker
     worker = InlineWorker(processor) if run_worker else None
     app.extensions["madoguchi"] = Runtime(settings=settings, engine=engine, session_factory=session_factory,
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
     app.register_blueprint(webhook.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webchat.blueprint)
+    app.register_blueprint(open311.blueprint)
     register_admin(app)
     if worker is not None:
         worker.start()

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database migrations").add_subparsers(title="db commands")
     up = db.add_parser("upgrade", help="migrate the database to the newest schema")
-    up.add_argument("revision", nargs="?", default="heads")
+    up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(run=_db_upgrade)
     down = db.add_parser("downgrade", help="migrate the database back to a revision")
     down.add_argument("revision")
@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(run=_stats)
 
+    worker = commands.add_parser("worker", help="answer events, push replies and deliver broadcasts (production)")
+    worker.add_argument("--delivery-threads", type=int, default=2, help="threads sending broadcast chunks")
+    worker.set_defaults(run=_worker)
+
     demo = commands.add_parser("demo", help="run everything locally: SQLite, emulator, sample FAQ")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--emulator-port", type=int, default=8001)
@@ -119,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     swap = richmenu.add_parser("swap", help="make a deployed menu the default (e.g. maintenance, then main)")
     swap.add_argument("menu", help=menu_help)
     swap.set_defaults(run=_richmenu_swap)
+    from broadcast.cli import add_commands as add_broadcast_commands  # `broadcast …` and `scheduler`
+    from reports.cli import add_commands as add_report_commands  # `reports export`
+
+    add_broadcast_commands(commands)
+    add_report_commands(commands)
     return parser
 
 
@@ -326,6 +335,12 @@ def _pad(label: str, width: int) -> str:
     # Full-width characters take two columns in a terminal.
     used = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in label)
     return label + " " * max(width - used, 1)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from bot.worker import run_worker
+
+    return run_worker(Settings.from_env(), delivery_threads=args.delivery_threads)
 
 
 def _demo(args: argparse.Namespace) -> int:

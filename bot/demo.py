@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from admin.accounts import create_staff
+from admin.models import Role, StaffUser
 from bot.app import create_app
 from broadcast.defaults import DEMO_AREAS
 from broadcast.preferences import seed_areas
@@ -20,6 +22,8 @@ from faq.corpus_csv import read_csv
 from faq.models import FaqEntry
 from faq.services import import_rows
 
+DEMO_STAFF_LOGIN = "demo"
+DEMO_STAFF_PASSWORD = "madoguchi-demo"
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "faq" / "sample" / "minato_faq.csv"
 log = logging.getLogger(__name__)
 
@@ -42,15 +46,22 @@ def run_demo(*, host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()
+    from bot.scheduler import start_for_app
+
+    scheduler = start_for_app(servers[1].app)  # scheduled broadcasts; the inline worker delivers them
     _deploy_rich_menu(settings)
     print(f"""
 Madoguchi demo is running (SQLite: {settings.database_url}).
   Chat as a citizen:   {emulator_url}/
+  Staff admin:         http://{host}:{port}/admin/  (login {DEMO_STAFF_LOGIN} / password {DEMO_STAFF_PASSWORD})
+  Homepage web chat:   http://{host}:{port}/webchat/demo
   Webhook:             http://{host}:{port}/callback
   Emulator record:     {emulator_url}/_emulator/requests
 Press Ctrl-C to stop.
 """, flush=True)
     _wait_for_interrupt()
+    if scheduler is not None:
+        scheduler.shutdown()
     _shutdown(servers)
     print("Madoguchi demo stopped.")
     return 0
@@ -65,6 +76,10 @@ def prepare_database(database_url: str) -> None:
             summary = import_rows(session, read_csv(SAMPLE_CORPUS), staff="demo", now=utcnow())
             log.info("sample FAQ loaded: %d entries", summary.created)
         seed_areas(session, DEMO_AREAS)
+        if session.scalar(select(StaffUser.id).limit(1)) is None:
+            # A published password is fine here only: the demo listens on localhost, with fictional data.
+            create_staff(session, login=DEMO_STAFF_LOGIN, display_name="デモ職員", password=DEMO_STAFF_PASSWORD,
+                         role=Role.ADMIN, now=utcnow())
     engine.dispose()
 
 

@@ -5,6 +5,7 @@ from handlers.context import Handler
 from handlers.follow import on_follow, on_unfollow
 from handlers.inquiry import on_inquiry_text
 from handlers.postback import on_postback
+from handlers.report import on_report_image, on_report_location, on_report_other, on_report_text
 from handlers.text import on_text
 from handlers.unsupported import on_group_message, on_unsupported_message
 
@@ -29,6 +30,13 @@ DISPATCH: dict[tuple[str, str | None], Handler] = {
 # so a citizen can tap a menu button mid-way.
 CONVERSATION_DISPATCH: dict[tuple[str, str, str | None], Handler] = {
     ("inquiry", "message", "text"): on_inquiry_text,
+    ("report", "message", "text"): on_report_text,
+    ("report", "message", "image"): on_report_image,
+    ("report", "message", "location"): on_report_location,
+    ("report", "message", "video"): on_report_other,
+    ("report", "message", "audio"): on_report_other,
+    ("report", "message", "file"): on_report_other,
+    ("report", "message", "sticker"): on_report_other,
 }
 
 

@@ -24,8 +24,8 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Bring the database up to `revision` (every branch by default), then fill what an empty database needs."""
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database up to `revision`, then fill what an empty database needs."""
     command.upgrade(alembic_config(database_url), revision)
     if revision in ("head", "heads"):
         seed_defaults(database_url)

@@ -15,19 +15,24 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
 from core.conversation import current_conversation
+from core.config import Settings
 from core.inbox import claim_next, mark_done, record_failure
-from core.line_gateway import LineApiError, LineGateway, LineMessage, reply_or_push, retry_key_for
+from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from faq.answering import FaqAnswerer
 from handlers.context import HandlerContext
 from handlers.inquiry import staff_reply_messages
+from handlers.report_replies import notice_builder
 from inquiries.services import deliver_staff_replies
+from reports.outbox import work_report_outbox
+from reports.storage import LocalMediaStorage
 
 log = logging.getLogger(__name__)
 
 # When an event has waited this long in the inbox, show LINE's loading animation before answering.
 LOADING_AFTER = timedelta(seconds=1)
 LOADING_SECONDS = 5  # LINE accepts 5..60 in steps of 5; the answer ends it early
+BROADCAST_BATCH = 5  # broadcast chunks the inline worker sends between looks at the inbox
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,14 @@ class EventProcessor:
     """Claims pending inbox events and runs their handlers."""
 
     def __init__(self, session_factory: sessionmaker, line: LineGateway, answerer: FaqAnswerer,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, settings: Settings | None = None) -> None:
         self.session_factory = session_factory
         self.line = line
         self.answerer = answerer
         self.clock = clock
+        self.settings = settings
+        # Report photos are stored under MEDIA_DIR; without settings (bare tests) they wait undownloaded.
+        self.media = LocalMediaStorage(settings.media_dir) if settings is not None else None
 
     def process_next(self) -> bool:
         """Process the oldest pending event. False when there was none."""
@@ -85,10 +93,12 @@ class EventProcessor:
             mark_done(row, now=now, status=InboxStatus.IGNORED)
             return None
         event = Event.from_dict(payload)
+        self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
         user = _touch_user(session, row, now)
         if user is not None and row.event_type == "message" and now - row.received_at > LOADING_AFTER:
             self._show_loading(user.line_user_id)
-        ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user)
+        ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user,
+                             settings=self.settings)
         handler(event, ctx)
         mark_done(row, now=now)
         if not ctx.replies:
@@ -96,9 +106,39 @@ class EventProcessor:
         return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
 
     def deliver_outbox(self) -> int:
-        """Push what staff wrote since the last run (inquiry replies); returns how many went out."""
+        """Push what staff wrote since the last run (inquiry replies, report status changes); returns how many went out.
+
+        Report photos waiting for download are fetched here too: outside the citizen's event, so a slow
+        LINE data host never delays a reply.
+        """
         with self.session_factory.begin() as session:
-            return deliver_staff_replies(session, self.line, staff_reply_messages, now=self.clock())
+            sent = deliver_staff_replies(session, self.line, staff_reply_messages, now=self.clock())
+        with self.session_factory.begin() as session:  # report photos to fetch, report status pushes
+            sent += work_report_outbox(session, self.line, self.media, notice_builder(self.settings), now=self.clock())
+        return sent
+
+    def deliver_broadcasts(self) -> int:
+        """Send a few due broadcast chunks; returns how many LINE accepted (more may be due)."""
+        from broadcast.delivery import finish_deliveries, send_due_chunks
+
+        # A small batch per pass: citizens' questions wait for at most one batch of broadcast calls.
+        with self.session_factory.begin() as session:
+            sent = send_due_chunks(session, self._broadcast_line(), now=self.clock(), limit=BROADCAST_BATCH)
+            if not sent:
+                finish_deliveries(session, now=self.clock())
+            return sent
+
+    def _broadcast_line(self) -> object:
+        # The SDK gateway has no broadcast endpoint (an emergency to everyone is one such call):
+        # lend it the broadcast package's paced client, talking to the same LINE.
+        if not isinstance(self.line, SdkLineGateway) or self.settings is None:
+            return self.line
+        if getattr(self, "_with_broadcast", None) is None:
+            from broadcast.emergency import bulk_client
+            from broadcast.line_client import WithBroadcastEndpoint
+
+            self._with_broadcast = WithBroadcastEndpoint(self.line, bulk_client(self.settings))
+        return self._with_broadcast
 
     def _show_loading(self, line_user_id: str) -> None:
         # A backlog (after an evacuation warning, thousands write at once) means the citizen has
@@ -182,6 +222,8 @@ class InlineWorker:
                 while not self._stop.is_set() and self.processor.process_next():
                     pass
                 self.processor.deliver_outbox()
+                if self.processor.deliver_broadcasts():
+                    self._wake.set()  # more chunks may be due: come straight back (after any new events)
             except Exception as exc:  # the database may be down for a moment: wait and try again
                 log.error("inline worker: %s; retrying", type(exc).__name__)
                 self._stop.wait(1.0)

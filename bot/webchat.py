@@ -289,6 +289,8 @@ def ask() -> Response:
     session_id = _session_id(payload.get("session_id"))
     text = _question_text(payload.get("text"))
     rt = runtime()
+    with rt.session_factory() as session:
+        rt.answerer.sync(session)  # staff edits made in another process (at most one check a second)
     result = rt.answerer.match(text)  # outside the transaction: pure CPU, holds no locks
     offered = [hit.faq_id for hit in result.hits[:MAX_CANDIDATES]] if result.outcome is Outcome.CANDIDATES else []
     with rt.session_factory.begin() as session:

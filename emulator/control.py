@@ -60,7 +60,7 @@ def reset() -> Response:
 
 def _config_view(state: EmulatorState) -> dict[str, Any]:
     return {"webhook_url": state.webhook_url, "bot_user_id": state.bot_user_id,
-            "public_base_url": state.public_base_url,
+            "public_base_url": state.public_base_url, "record_conversations": state.record_conversations,
             **{name: getattr(state, attr) for name, attr in CONFIG_NUMBERS.items()}}
 
 
@@ -80,6 +80,10 @@ def set_config() -> Response:
         if url is not None and not is_http:
             return _fail(400, "webhook_url must be an http(s) URL or null")
         state.webhook_url = url
+    if "record_conversations" in body:
+        if not isinstance(body["record_conversations"], bool):
+            return _fail(400, "record_conversations must be true or false")
+        state.record_conversations = body["record_conversations"]
     for name, attr in CONFIG_NUMBERS.items():
         if name in body:
             if not _is_number(body[name]) or body[name] < 0:
@@ -226,6 +230,8 @@ def _fault_error(body: dict[str, Any]) -> str | None:
         return "status must be an HTTP error status (400-599)"
     if not _is_number(body.get("seconds", 5)) or body.get("seconds", 5) < 0:
         return "seconds must be a number >= 0"
+    if not _is_number(body.get("probability", 1)) or not 0 < body.get("probability", 1) <= 1:
+        return "probability must be a number in (0, 1]"
     return None
 
 
@@ -238,7 +244,8 @@ def add_fault() -> Response:
         return _fail(400, problem)
     fault = current_state().add_fault(body["endpoint"], body["mode"], count=body.get("count", 1),
                                       status=body.get("status", 500),
-                                      seconds=float(body.get("seconds", 5)))
+                                      seconds=float(body.get("seconds", 5)),
+                                      probability=float(body.get("probability", 1)))
     response = jsonify(fault.as_dict())
     response.status_code = 201
     return response
@@ -277,3 +284,19 @@ def set_rate_limits() -> Response:
         state.rate_limits.update(limits)
         state.rate_windows.clear()
     return jsonify(_rate_view(state))
+
+
+@bp.get("/recipients")
+def recipients() -> Response:
+    """Count what was delivered: recipients reached, deliveries, duplicates (more than one each), calls."""
+    return jsonify(current_state().delivery_summary())
+
+
+@bp.post("/followers")
+def add_followers() -> Response:
+    """Make `count` followers with ids U{start:032x}… (for broadcasts to a big city)."""
+    body = _object()
+    count, start = body.get("count"), body.get("start", 0)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (count, start)):
+        return _fail(400, "count and start must be integers >= 0")
+    return jsonify({"users": current_state().add_followers(count, start=start)})

@@ -58,12 +58,15 @@ def _deliver(state: EmulatorState, chat_ids: list[str], messages: list[dict[str,
     # LINE accepts a send to someone who blocked the account but never shows it to them
     # (and does not bill it), so they are left out here while the request still succeeds.
     chat_ids = [c for c in chat_ids if not state.is_blocked(c)]
+    state.count_deliveries(chat_ids)
     sent: list[dict[str, Any]] = []
     for message in messages:
         item = {"id": state.next_message_id()}
         if message["type"] in QUOTABLE_TYPES and via in ("reply", "push"):
             item["quoteToken"] = new_quote_token()
         sent.append(item)
+        if not state.record_conversations:
+            continue
         for chat_id in chat_ids:
             state.add_chat_message(chat_id, "bot", {**message, "id": item["id"]}, via=via)
     if via != "reply":

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -60,11 +61,13 @@ class Fault:
     count: int = 1
     status: int = 500
     seconds: float = 5.0
+    # Below 1, each matching call fails with this probability (benchmarks: "1% of calls fail").
+    probability: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the fault as JSON-ready data."""
         return {"id": self.id, "endpoint": self.endpoint, "mode": self.mode, "count": self.count,
-                "status": self.status, "seconds": self.seconds}
+                "status": self.status, "seconds": self.seconds, "probability": self.probability}
 
 
 @dataclass
@@ -97,6 +100,8 @@ class EmulatorState:
     reply_token_ttl: float = DEFAULT_REPLY_TOKEN_TTL_SECONDS
     retry_window: float = DEFAULT_RETRY_WINDOW_SECONDS
     webhook_timeout: float = 10.0
+    # Off for benchmarks with a million recipients: deliveries are only counted, not kept as chats.
+    record_conversations: bool = True
     # Injectable so tests can move time and skip hangs instead of sleeping (tests never wait).
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -125,6 +130,13 @@ class EmulatorState:
             self.users: dict[str, User] = {}
             self.last_events: dict[str, dict[str, Any]] = {}
             self.quota_consumption = 0
+            # Every delivery to every recipient, counted (GET /_emulator/recipients).
+            self.deliveries: Counter[str] = Counter()
+            self.delivery_calls = 0
+            self.first_delivery_at: float | None = None
+            self.first_request_at: float | None = None
+            self.last_delivery_at: float | None = None
+            self.random = random.Random(0)
             self._request_seq = itertools.count(1)
             self._message_seq = itertools.count(1)
             self._ids = itertools.count(1)
@@ -168,6 +180,42 @@ class EmulatorState:
         """Return the conversation of `chat_id` after `since`."""
         with self.lock:
             return [m for m in self.messages if m["user_id"] == chat_id and m["seq"] > since]
+
+    def count_deliveries(self, chat_ids: list[str]) -> None:
+        """Count one accepted delivery to each recipient (duplicates show up as counts above 1)."""
+        with self.lock:
+            self.deliveries.update(chat_ids)
+            self.delivery_calls += 1
+            now = self.clock()
+            if self.first_delivery_at is None:
+                self.first_delivery_at = now
+            self.last_delivery_at = now
+
+    def note_arrival(self) -> None:
+        """Remember when the first authenticated Messaging API call arrived (benchmarks time from it)."""
+        if self.first_request_at is None:
+            with self.lock:
+                if self.first_request_at is None:
+                    self.first_request_at = self.clock()
+
+    def delivery_summary(self) -> dict[str, Any]:
+        """How many recipients got something, how many deliveries that took, and when."""
+        with self.lock:
+            total = sum(self.deliveries.values())
+            unique = len(self.deliveries)
+            return {"recipients": unique, "deliveries": total, "duplicates": total - unique,
+                    "calls": self.delivery_calls, "requests": len(self.requests),
+                    "first_request_at": self.first_request_at, "first_delivery_at": self.first_delivery_at,
+                    "last_delivery_at": self.last_delivery_at}
+
+    def add_followers(self, count: int, *, start: int = 0) -> int:
+        """Make `count` followers U{start:032x}… at once (what a broadcast to a big city needs)."""
+        with self.lock:
+            for number in range(start, start + count):
+                user_id = f"U{number:032x}"
+                if user_id not in self.users:
+                    self.users[user_id] = User(user_id, f"市民{number}")
+            return len(self.users)
 
     # -- users -------------------------------------------------------------------------------
 
@@ -232,10 +280,10 @@ class EmulatorState:
     # -- faults ------------------------------------------------------------------------------
 
     def add_fault(self, endpoint: str, mode: str, *, count: int = 1, status: int = 500,
-                  seconds: float = 5.0) -> Fault:
+                  seconds: float = 5.0, probability: float = 1.0) -> Fault:
         """Switch on a fault and return it."""
         with self.lock:
-            fault = Fault(next(self._fault_ids), endpoint, mode, count, status, seconds)
+            fault = Fault(next(self._fault_ids), endpoint, mode, count, status, seconds, probability)
             self.faults.append(fault)
             return fault
 
@@ -244,6 +292,8 @@ class EmulatorState:
         with self.lock:
             for fault in self.faults:
                 if fault.endpoint in (endpoint, "*") and fault.mode in modes:
+                    if fault.probability < 1.0 and self.random.random() >= fault.probability:
+                        continue
                     if fault.count > 0:
                         fault.count -= 1
                         if fault.count == 0:

@@ -3,9 +3,10 @@
 Ranking is a weighted sum of per-field BM25 scores (question words, staff-linked paraphrases,
 answer words; character bigrams of the question, which rescue typos and words Sudachi splits
 oddly; bigrams of the kana reading for questions typed in kana), plus a rapidfuzz bonus
-for short questions. The decision uses a calibrated confidence: a logistic model over the top
-score, the gap to the runner-up, how much of the question the top FAQ covers and how much of it
-the index knows at all. It was fitted on LocalgovFAQ plus tests/data/unanswerable.txt and checked
+for short questions. The first 20 candidates are then re-ordered by a small linear model over
+coverage and length features (faq/rerank.py; weights in RERANK). The decision uses a calibrated
+confidence: a logistic model over the top first-stage score, its gap to the runner-up, how much
+of the question the top FAQ covers and how much of it the index knows at all. It was fitted on LocalgovFAQ plus tests/data/unanswerable.txt and checked
 by 5-fold cross-validation; bench/faq_quality.py refits it and prints the precision/answer-rate
 curve from which the default thresholds were chosen.
 """
@@ -19,9 +20,11 @@ from enum import StrEnum
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faq.index import FaqIndex, analyze_words
+from faq.index import FIELDS, FaqIndex, analyze_words
 from faq.meaningless import is_meaningless
 from faq.normalize import fold
+from faq.rerank import DEPTH as RERANK_DEPTH
+from faq.rerank import candidate_features, reranked
 from faq.tokenize import char_ngrams, reading
 
 # Field weights of the ranker (see the variant table in bench/results/faq_quality.json).
@@ -39,8 +42,15 @@ EXACT_CONFIDENCE = 0.95
 EXACT_WINDOW = 10
 # Logistic calibration: intercept, log1p(top), relative gap, IDF coverage, known-word share.
 # Fitted by bench/faq_quality.py on LocalgovFAQ (zero-shot) + tests/data/unanswerable.txt; the 5-fold
-# cross-validated fit has ECE ~0.03. Refit (calibration_full_fit) whenever the ranker changes.
+# cross-validated fit has ECE ~0.03. Kept when the re-ranker came in: its features are first-stage
+# scores, the refit ("calibration_full_fit" under abstention_rerank_kfold) moved little, and it
+# would have pushed clear questions on small corpora just under the 0.6 answer threshold.
 CALIBRATION = (-6.467, 1.58, 2.505, 1.172, -0.731)
+# Second-stage re-ranker weights (faq/rerank.py FEATURES), or None for the first stage only.
+# Fitted on LocalgovFAQ queries by bench/faq_rerank.py: report its effect only as 5-fold CV.
+RERANK: tuple[float, ...] | None = (
+    1.9245, 0.2525, 0.8212, 0.054, 0.0146, -0.0089, -0.0871, -1.2044, -1.0972, 4.2396, -0.8091,
+)
 
 
 class Outcome(StrEnum):
@@ -96,29 +106,29 @@ class Scored:
     terms: frozenset[str]
     known_terms: frozenset[str]
     fuzzy: bool
+    fields: dict[str, np.ndarray] | None = None  # weighted per-field parts of `scores`
 
 
 def score(query: str, index: FaqIndex) -> Scored:
     """Score every slot of the index for `query` (removed slots score -inf)."""
-    scores = np.zeros(index.slots)
     words = frozenset(analyze_words(query, index.synonyms))
     # Readings only help questions typed in kana; on kanji text they add noise (and a Sudachi pass).
     kana_typed = _kana_share(query) >= KANA_QUERY
     by_field = {"words": {t: 1.0 for t in words}, "grams": dict.fromkeys(char_ngrams(query), 1.0),
                 "reading": dict.fromkeys(char_ngrams(reading(query)), 1.0) if kana_typed else {}}
-    question_grams = np.zeros(index.slots)
+    parts = {name: np.zeros(index.slots) for name in (*FIELDS, "fuzzy")}  # fields weighted 0 stay 0
     for name, weight in WEIGHTS.items():
         terms = by_field["words" if name in WORD_FIELDS else "reading" if name == "qr" else "grams"]
-        index.fields[name].add_scores(terms, question_grams if name == "qc" else scores, weight)
-    scores += question_grams
+        index.fields[name].add_scores(terms, parts[name], weight)
     known = frozenset(t for t in words if any(t in index.fields[f].postings for f in WORD_FIELDS))
     folded = fold(query)
     fuzzy = 0 < len(folded) <= SHORT_QUERY and len(index) > 0
     if fuzzy:
-        _add_fuzzy(folded, index, scores, question_grams)
+        _add_fuzzy(folded, index, parts["fuzzy"], parts["qc"])
+    scores = sum(parts.values(), np.zeros(index.slots))
     if len(index.dead_slots):
         scores[index.dead_slots] = -np.inf
-    return Scored(scores, words, known, fuzzy)
+    return Scored(scores, words, known, fuzzy, parts)
 
 
 def _kana_share(text: str) -> float:
@@ -145,28 +155,40 @@ def rank(query: str, index: FaqIndex, *, limit: int = 10) -> list[Hit]:
 
 
 def top_hits(scored: Scored, index: FaqIndex, limit: int) -> list[Hit]:
-    """The `limit` best live FAQs with a positive score, best first."""
+    """The `limit` best live FAQs with a positive score, best first (re-ranked if RERANK is set)."""
     scores = scored.scores
     if len(index) == 0 or limit <= 0:
         return []
-    k = min(limit, len(scores))
+    depth = max(limit, RERANK_DEPTH) if RERANK is not None and scored.fields else limit
+    k = min(depth, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]
+    top = np.array([s for s in top if index.documents[s] is not None and scores[s] > 0], dtype=np.int64)
+    values = scores[top]
+    if depth > limit and len(top) > 1:
+        assert RERANK is not None and scored.fields is not None
+        idf = {t: _word_idf(index, t) or math.log1p(len(index)) for t in scored.terms}
+        rows = candidate_features(top, scored.fields, scores, idf, index)
+        order, values = reranked(rows, RERANK, values)
+        top = top[order]
     hits = []
-    for slot in top:
+    for slot, value in zip(top[:limit], values[:limit]):
         doc = index.documents[slot]
-        if doc is not None and scores[slot] > 0:
-            hits.append(Hit(doc.id, doc.question, float(scores[slot])))
+        assert doc is not None
+        hits.append(Hit(doc.id, doc.question, float(value)))
     return hits
 
 
 def features(scored: Scored, hits: list[Hit], index: FaqIndex) -> tuple[float, ...]:
     """Calibration features: log1p(top score), relative gap to #2, IDF-weighted share of the
-    question's words found in the top FAQ, and share of the question's words the index knows."""
+    question's words found in the top FAQ, and share of the question's words the index knows.
+
+    Top score and gap are the first stage's (before re-ranking): they say how clearly the
+    question points at one FAQ, whichever of the close ones the re-ranker then puts first.
+    """
     if not hits or not scored.terms:
         return (0.0, 0.0, 0.0, 0.0)
-    top = hits[0].score
-    second = hits[1].score if len(hits) > 1 else 0.0
+    top, second = _first_two(scored.scores)
     gap = (top - second) / top if top > 0 else 0.0
     analyzed = index.analyzed[index.slot_of[hits[0].faq_id]]
     words = set()
@@ -177,6 +199,14 @@ def features(scored: Scored, hits: list[Hit], index: FaqIndex) -> tuple[float, .
     covered = sum(w for t, w in weights.items() if t in words) / sum(weights.values())
     known = len(scored.known_terms) / len(scored.terms)
     return (math.log1p(top), gap, covered, known)
+
+
+def _first_two(scores: np.ndarray) -> tuple[float, float]:
+    """The two highest first-stage scores (removed slots and non-matches count as 0)."""
+    if len(scores) < 2:
+        return (max(float(scores[0]), 0.0) if len(scores) else 0.0), 0.0
+    first, second = -np.partition(-scores, 1)[:2]
+    return max(float(first), 0.0), max(float(second), 0.0)
 
 
 def _word_idf(index: FaqIndex, term: str) -> float:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.line_gateway import MAX_MESSAGES_PER_CALL, LineMessage
 from core.models import Direction, LineUser, MessageLog
 from faq.answering import FaqAnswerer
@@ -33,6 +34,8 @@ class HandlerContext:
     inbox_event_id: int
     line_user: LineUser | None
     replies: list[LineMessage] = field(default_factory=list)
+    # The app's settings, for handlers that read city configuration (damage reports: boundary, categories).
+    settings: Settings | None = None
 
     def reply(self, *messages: LineMessage) -> None:
         """Queue messages for the reply (at most five per event: LINE's limit per call)."""

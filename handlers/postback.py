@@ -7,7 +7,8 @@ from typing import Any
 from faq.services import list_categories, questions_in_category, record_choice, record_feedback
 from handlers import replies, texts
 from handlers.answers import answer_messages
-from handlers import inquiry, preferences
+from handlers import inquiry, preferences, report
+from handlers import news
 from handlers.context import HandlerContext
 from handlers.params import int_param, parse_postback_data
 
@@ -102,6 +103,9 @@ POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = 
     "pref_area": preferences.choose_area,
     "pref_area_set": preferences.set_area_choice,
     "pref_done": preferences.done,
+    **report.REPORT_ACTIONS,  # report, report_cat, report_submit, … (the rich menu's 通報する sends action=report)
     "menu": _menu,
+    "emergency": news.show_emergency,
+    "news": news.show_news,
     "maintenance": _maintenance,
 }

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from core.line_gateway import LineMessage
-from handlers import texts
+from handlers import report_texts, texts
 
 MAX_TEXT_LENGTH = 5000       # LINE's limit for one text message
 MAX_QUICK_REPLY_ITEMS = 13   # LINE's limit
@@ -40,7 +40,8 @@ def postback_action(label: str, action: str, *, display_text: str | None = None,
 def main_menu() -> list[dict]:
     """The actions offered after a greeting or a message we could not use."""
     return [postback_action(texts.MENU_ASK, "ask"), postback_action(texts.MENU_BROWSE, "browse"),
-            postback_action(texts.MENU_INQUIRY, "inquiry"), postback_action(texts.MENU_PREFS, "prefs")]
+            postback_action(texts.MENU_INQUIRY, "inquiry"), postback_action(report_texts.MENU_REPORT, "report"),
+            postback_action(texts.MENU_PREFS, "prefs")]
 
 
 def shorten(value: str, limit: int) -> str:

@@ -99,6 +99,7 @@ COMMAND_WORDS = {
     "問い合わせ": "inquiry",
     "問合せ": "inquiry",
     "メニュー": "menu",
+    "通報する": "report",
 }
 MENU_PROMPT = "ご用件を選んでください。ご質問は文章でそのまま送っていただけます。"
 

@@ -9,6 +9,7 @@ import core.conversation  # noqa: F401
 import core.models  # noqa: F401  (registers tables on Base.metadata)
 import faq.models  # noqa: F401
 import inquiries.models  # noqa: F401
+import reports.models  # noqa: F401
 from core.db import Base, make_engine
 
 config = context.config

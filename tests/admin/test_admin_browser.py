@@ -139,3 +139,74 @@ def test_the_dashboard_shows_the_numbers_in_the_database(page, stack: LiveStack)
         assert table.locator(f"[data-key={key}]").inner_text() == f"{stats[key]:,}"
     assert table.locator("[data-key=answer_rate]").inner_text() == f"{stats['answer_rate'] * 100:.2f}%"
     screenshot(page, "admin-dashboard")
+
+
+def test_a_report_is_found_on_the_map_and_its_status_change_reaches_the_citizen(page, stack: LiveStack) -> None:
+    from tests.reports.samples import submitted_report
+
+    runtime = stack.app.extensions["madoguchi"]
+    with runtime.session_factory.begin() as session:
+        receipt = submitted_report(session, line_user_id=USER).report.receipt_number
+    page.get_by_role("link", name="通報").first.click()
+    page.locator("#report-map[data-count='1']").wait_for()
+    assert page.locator("#report-map .leaflet-interactive").count() == 1  # drawn even without map tiles
+    screenshot(page, "admin-reports")
+    page.get_by_role("link", name=receipt).click()
+    assert "穴があります" in page.locator("#report-description").inner_text()
+    page.get_by_label("新しい状態").select_option("resolved")
+    page.get_by_label("市民へのメッセージ（LINEに届きます。「対応しない」では必須）").fill("修理が完了しました。")
+    page.get_by_role("button", name="変更する").click()
+    assert "状態を「完了」にしました" in page.locator(".flash").inner_text()
+    assert "完了" in page.locator("#report-history").inner_text()
+    [push] = _wait_for_bot(stack, "/v2/bot/message/push", 1)
+    assert push["body"]["to"] == USER and any("修理が完了しました" in m.get("text", "") for m in push["body"]["messages"])
+    screenshot(page, "admin-report")
+
+
+def _line_deliveries(stack: LiveStack, timeout: float = 8.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        calls = [c for path in ("/v2/bot/message/multicast", "/v2/bot/message/broadcast")
+                 for c in stack.recorded(path) if c["status"] == 200]
+        if calls:
+            return calls
+        time.sleep(0.1)
+    return []
+
+
+def test_a_broadcast_is_composed_previewed_and_sent_to_its_segment(page, stack: LiveStack) -> None:
+    for user in (USER, "U" + "2" * 32):
+        stack.say(user, type="follow")
+    _wait_for_bot(stack, "/v2/bot/message/reply", 2)
+    page.get_by_role("link", name="配信").first.click()
+    page.get_by_role("link", name="新しい配信").click()
+    page.get_by_label("件名（管理用。市民には表示されません）").fill("子育て広場のお知らせ")
+    page.get_by_label("本文 1").fill("今週土曜日、子育て広場を開きます。")
+    page.get_by_label("子育て").check()
+    page.locator("#segment-size", has_text="2").wait_for()  # nobody chose yet: everyone receives every category
+    screenshot(page, "admin-broadcast-compose")
+    page.get_by_role("button", name="下書きを保存してプレビュー").click()
+    assert "今週土曜日、子育て広場を開きます。" in page.locator(".phone-preview").inner_text()
+    assert page.locator("#recipients").inner_text() == "2"
+    page.get_by_label("内容と送る相手を確認しました").check()
+    page.get_by_role("button", name="今すぐ送る").click()
+    assert "送信を始めました" in page.locator(".flash").inner_text()
+    [call] = _line_deliveries(stack)
+    assert sorted(call["body"]["to"]) == sorted([USER, "U" + "2" * 32])
+    screenshot(page, "admin-broadcast")
+
+
+def test_the_emergency_screen_asks_for_confirmation_then_reaches_everyone(page, stack: LiveStack) -> None:
+    stack.say(USER, type="follow")
+    _wait_for_bot(stack, "/v2/bot/message/reply", 1)
+    page.goto(f"{stack.madoguchi.url}/admin/broadcasts/emergency")
+    page.get_by_label("本文（冒頭に【緊急】が付きます）").fill("避難指示：みなと川の水位が上がっています。")
+    page.get_by_label("確認のため「緊急配信」と入力してください").fill("はい")
+    page.get_by_role("button", name="緊急配信を送る").click()
+    assert "「緊急配信」と入力してください" in page.locator(".flash").inner_text()
+    assert _line_deliveries(stack, timeout=0.5) == []
+    page.get_by_label("確認のため「緊急配信」と入力してください").fill("緊急配信")
+    page.get_by_role("button", name="緊急配信を送る").click()
+    [call] = _line_deliveries(stack)
+    assert "避難指示" in call["body"]["messages"][0]["text"]
+    screenshot(page, "admin-emergency")

@@ -119,3 +119,21 @@ def test_sign_in_never_redirects_outside_the_admin(client, make_staff, target) -
     response = client.post(f"/admin/login?next={target}", data={
         "login": "suzuki", "password": "correct-horse-battery", "csrf_token": csrf_of(client)})
     assert response.headers["Location"] == "/admin/"
+
+
+def test_a_handler_sees_only_their_departments_reports_and_views_are_logged(signed_in, session_factory) -> None:
+    from tests.reports.samples import submitted_report
+
+    with session_factory.begin() as session:
+        road = submitted_report(session, line_user_id=USER, category="road_surface").report
+        park = submitted_report(session, line_user_id=USER, category="park_equipment", point=(34.70, 135.20)).report
+        road_department = road.department
+    client = signed_in(Role.HANDLER, department=road_department)
+    listing = client.get("/admin/reports/").get_data(as_text=True)
+    assert road.receipt_number in listing and park.receipt_number not in listing
+    assert client.get(f"/admin/reports/{park.id}").status_code == 404
+    assert client.get(f"/admin/reports/{road.id}").status_code == 200
+    assert [p["id"] for p in client.get("/admin/reports/map.json").get_json()] == [road.id]
+    with session_factory() as session:
+        actions = [e.action for e in session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id))]
+    assert actions == ["view_report", "view_report_map"]

@@ -85,3 +85,15 @@ def test_the_cli_exports_and_deletes_a_citizen(webhook, settings, monkeypatch, c
     assert json.loads(capsys.readouterr().out)["account"] == 1
     assert main(["privacy", "purge"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {"messages", "question_texts", "inquiries", "webhook_payloads"}
+
+
+def test_the_scheduler_purges_by_the_retention_policy(webhook, session_factory, monkeypatch) -> None:
+    from bot.scheduler import BroadcastScheduler
+
+    _visit(webhook)
+    monkeypatch.setenv("RETENTION_MESSAGE_DAYS", "1")
+    engine = session_factory.kw["bind"]
+    scheduler = BroadcastScheduler(session_factory, engine, clock=lambda: FIXED_NOW + timedelta(days=2))
+    scheduler.purge()
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(MessageLog)) == 0

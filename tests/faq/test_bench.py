@@ -28,3 +28,19 @@ def test_logistic_calibration_recovers_a_simple_rule() -> None:
     y = (x[:, 0] > 0).astype(float)
     w = faq_quality.fit_logistic(x, y)
     assert faq_quality.predict(w, np.array([[2.0]]))[0] > 0.9 > 0.1 > faq_quality.predict(w, np.array([[-2.0]]))[0]
+
+
+def test_the_pairwise_reranker_fit_learns_which_feature_marks_the_relevant_candidate() -> None:
+    import numpy as np
+
+    from bench.faq_rerank import pairwise_fit
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(40):
+        rows = rng.normal(size=(6, 2))
+        relevant = np.zeros(6, dtype=bool)
+        relevant[np.argmax(rows[:, 1])] = True  # only the second feature decides
+        groups.append((rows, relevant))
+    w = pairwise_fit(groups)
+    assert w[1] > 0 and abs(w[0]) < w[1] / 3

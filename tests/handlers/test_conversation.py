@@ -31,7 +31,7 @@ def test_a_citizen_who_unblocks_is_welcomed_back_and_not_asked_again(webhook, li
     webhook.send(follow_event(unblocked=True))
     welcome = _last(line)
     assert "おかえりなさい" in welcome["text"]
-    assert _quick_labels(welcome) == ["質問する", "よくある質問", "問い合わせ", "受信設定"]
+    assert _quick_labels(welcome) == ["質問する", "よくある質問", "問い合わせ", "通報する", "受信設定"]
 
 
 def test_a_question_is_answered_from_the_faq_with_its_category(webhook, line) -> None:
@@ -59,7 +59,7 @@ def test_a_greeting_gets_a_friendly_reply_and_the_menu(webhook, line) -> None:
     webhook.send(text_event("こんにちは！"))
     reply = _last(line)
     assert "メッセージありがとうございます" in reply["text"]
-    assert _quick_labels(reply) == ["質問する", "よくある質問", "問い合わせ", "受信設定"]
+    assert _quick_labels(reply) == ["質問する", "よくある質問", "問い合わせ", "通報する", "受信設定"]
 
 
 def test_a_question_the_city_has_no_answer_for_gets_an_honest_apology(webhook, line) -> None:

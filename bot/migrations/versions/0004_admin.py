@@ -1,7 +1,7 @@
 """Staff accounts, login attempts, the access log; FAQ version history; triage status on logged questions.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 import core.db
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,51 @@
+"""`madoguchi worker`: a process that answers stored events, pushes staff replies and report notices,
+and delivers broadcast chunks. Run any number, on any hosts (PostgreSQL hands each row to one of them).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from bot.processing import EventProcessor, InlineWorker
+from broadcast.emergency import bulk_client
+from broadcast.worker import DeliveryWorker
+from core.config import Settings
+from core.db import make_engine, make_session_factory, utcnow
+from core.line_gateway import SdkLineGateway
+from faq.answering import FaqAnswerer
+
+log = logging.getLogger(__name__)
+
+# Without the webhook in the same process there is nobody to wake the loop: look every 0.2 s.
+POLL_SECONDS = 0.2
+
+
+def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
+    """Work until SIGTERM or Ctrl-C; the event in hand is finished before stopping."""
+    engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    line = SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
+                          data_api_base=settings.line_data_api_base)
+    with session_factory() as session:
+        answerer = FaqAnswerer.from_database(session)
+    events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings),
+                          idle_seconds=POLL_SECONDS)
+    # Broadcast chunks go through the broadcast package's paced client (it has LINE's broadcast
+    # endpoint and keeps each endpoint under its rate limit).
+    deliveries = DeliveryWorker(session_factory, bulk_client(settings), threads=delivery_threads)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    events.start()
+    deliveries.start()
+    log.info("worker started (%d delivery threads)", delivery_threads)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    log.info("worker stopping: finishing work in hand")
+    events.stop()
+    deliveries.stop()
+    engine.dispose()
+    return 0
