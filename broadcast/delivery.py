@@ -128,7 +128,7 @@ def _send(line: LineGateway, chunk: DeliveryChunk, messages: list, now: datetime
 
 def _record_failure(chunk: DeliveryChunk, exc: Exception, status: int, now: datetime) -> None:
     chunk.last_status, chunk.error = status, str(exc)[:200]
-    # LineApiError (SDK gateway) and LineCallError (bulk client) share status and is_retryable.
+    # Both clients (SDK gateway, bulk client) raise core.line_api.LineApiError.
     if getattr(exc, "is_retryable", False) and chunk.attempts < MAX_ATTEMPTS:
         chunk.next_attempt_at = now + timedelta(seconds=backoff_seconds(status, chunk.attempts))
     else:

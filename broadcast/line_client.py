@@ -2,7 +2,7 @@
 
 Why not core.line_gateway's SDK gateway: it has no broadcast endpoint yet, it builds pydantic models
 of 500 ids per call (CPU that a 2-core server needs for 200 calls a second), and its 10 s timeout is
-longer than a delivery should wait for a hung call. Errors are the gateway's LineApiError, and a 409
+longer than a delivery should wait for a hung call. Errors are core.line_api's LineApiError (shared with the gateway, without the SDK), and a 409
 (LINE already accepted this retry key) counts as delivered, exactly as there.
 """
 from __future__ import annotations
@@ -15,29 +15,11 @@ from typing import Any
 import requests
 
 from broadcast.pacing import Pacer
-
-# LINE's limits (the same as core.line_gateway's, which this module must not import: see above).
-MAX_MESSAGES_PER_CALL = 5
-MAX_MULTICAST_RECIPIENTS = 500
-LineMessage = dict[str, Any]
+from core.line_api import LineApiError, LineMessage, check_messages, check_recipients
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 # After a 429, the whole process holds off the endpoint this long before pacing resumes.
 RATE_LIMITED_PAUSE_SECONDS = 1.0
-
-
-class LineCallError(Exception):
-    """LINE answered with an error status (0: no answer at all). Same shape as core's LineApiError."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"LINE API {status}: {message}")
-        self.status = status
-        self.message = message
-
-    @property
-    def is_retryable(self) -> bool:
-        """5xx, 429 and network failures may succeed later with the same retry key."""
-        return self.status == 0 or self.status == 429 or self.status >= 500
 
 
 class BulkLineClient:
@@ -52,16 +34,14 @@ class BulkLineClient:
         self._local = threading.local()
 
     def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
-        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
-            raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
-        self._post("multicast", {"to": list(to), "messages": _checked(messages)}, retry_key)
+        self._post("multicast", {"to": check_recipients(to), "messages": check_messages(messages)}, retry_key)
 
     def broadcast(self, messages: Sequence[LineMessage], *, retry_key: str) -> None:
         """Every follower who has not blocked the account, in one call (LINE allows 60 an hour)."""
-        self._post("broadcast", {"messages": _checked(messages)}, retry_key)
+        self._post("broadcast", {"messages": check_messages(messages)}, retry_key)
 
     def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None:
-        self._post("push", {"to": to, "messages": _checked(messages)}, retry_key)
+        self._post("push", {"to": to, "messages": check_messages(messages)}, retry_key)
 
     def _post(self, endpoint: str, body: dict[str, Any], retry_key: str) -> None:
         self.pacer.wait(endpoint)
@@ -70,24 +50,18 @@ class BulkLineClient:
                                             headers={**self._headers, "X-Line-Retry-Key": retry_key},
                                             timeout=self.timeout)
         except requests.RequestException as exc:  # refused, reset, timed out: maybe accepted, maybe not
-            raise LineCallError(0, type(exc).__name__) from exc
+            raise LineApiError(0, type(exc).__name__) from exc
         if response.status_code < 300 or response.status_code == 409:
             return
         if response.status_code == 429:
             self.pacer.back_off(endpoint, RATE_LIMITED_PAUSE_SECONDS)
-        raise LineCallError(response.status_code, _message(response))
+        raise LineApiError(response.status_code, _message(response))
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
         return session
-
-
-def _checked(messages: Sequence[LineMessage]) -> list[LineMessage]:
-    if not 1 <= len(messages) <= MAX_MESSAGES_PER_CALL:
-        raise ValueError(f"LINE takes 1..{MAX_MESSAGES_PER_CALL} messages a call, got {len(messages)}")
-    return list(messages)
 
 
 def _message(response: requests.Response) -> str:

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from broadcast.models import (Area, Broadcast, BroadcastStatus, ChunkKind, ChunkStatus, DeliveryCategory, DeliveryChunk,
                               RecipientCategory, RecipientSettings)
 from broadcast.segments import Catalogue, Recipient, Segment, matches
+from core.line_api import MAX_MULTICAST_RECIPIENTS
 from core.models import LineUser
 
 # LINE's multicast takes at most 500 recipients a call.
-MAX_MULTICAST_RECIPIENTS = 500
 EMERGENCY_PRIORITY = 0
 NORMAL_PRIORITY = 100
 _INSERT_BATCH = 200

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,34 +26,20 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging import RichMenuRequest
 
+from core.line_api import (  # noqa: F401  (re-exported: the rest of Madoguchi imports them from here)
+    MAX_MESSAGES_PER_CALL,
+    MAX_MULTICAST_RECIPIENTS,
+    LineApiError,
+    LineMessage,
+    ReplyTokenRejectedError,
+    check_messages,
+    check_recipients,
+    retry_key_for,
+)
+
 log = logging.getLogger(__name__)
 
-LineMessage = dict[str, Any]
-
-# LINE's limits that callers must respect (the API answers 400 otherwise).
-MAX_MESSAGES_PER_CALL = 5
-MAX_MULTICAST_RECIPIENTS = 500
 REQUEST_TIMEOUT_SECONDS = 10.0
-
-_RETRY_KEY_NAMESPACE = uuid.UUID("6d0a5a8e-7d3c-4f59-9a0e-2f6b5f1c9a41")
-
-
-class LineApiError(Exception):
-    """LINE answered with an error status (or could not be reached: status 0)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"LINE API {status}: {message}")
-        self.status = status
-        self.message = message
-
-    @property
-    def is_retryable(self) -> bool:
-        """5xx, 429 and network failures may succeed later with the same retry key."""
-        return self.status == 0 or self.status == 429 or self.status >= 500
-
-
-class ReplyTokenRejectedError(LineApiError):
-    """The reply token was used, expired (they live about a minute) or never existed."""
 
 
 class LineGateway(Protocol):
@@ -83,11 +68,6 @@ class LineGateway(Protocol):
     def list_rich_menus(self) -> list[dict[str, Any]]: ...
 
     def delete_rich_menu(self, rich_menu_id: str) -> None: ...
-
-
-def retry_key_for(*parts: str) -> str:
-    """A deterministic X-Line-Retry-Key: the same logical send always gets the same UUID."""
-    return str(uuid.uuid5(_RETRY_KEY_NAMESPACE, "\x1f".join(parts)))
 
 
 def reply_or_push(line: LineGateway, *, reply_token: str | None, to: str | None,
@@ -127,8 +107,7 @@ class SdkLineGateway:
         _call_with_retry_key(self._api.push_message, request, retry_key)
 
     def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
-        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
-            raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
+        check_recipients(to)
         request = MulticastRequest(to=list(to), messages=_to_sdk(messages))
         _call_with_retry_key(self._api.multicast, request, retry_key)
 
@@ -195,7 +174,7 @@ def _call_with_retry_key(method: Any, request: Any, retry_key: str) -> None:
 
 
 def _to_sdk(messages: Sequence[LineMessage]) -> list[Message]:
-    _check_messages(messages)
+    check_messages(messages)
     return [Message.from_dict(message) for message in messages]
 
 
@@ -236,20 +215,19 @@ class RecordingLineGateway:
     _rich_menu_seq: int = 0
 
     def reply(self, reply_token: str, messages: Sequence[LineMessage]) -> None:
-        _check_messages(messages)
+        check_messages(messages)
         if self.reject_all_replies or reply_token in self.rejected_reply_tokens or reply_token in self._used_tokens:
             raise ReplyTokenRejectedError(400, "Invalid reply token")
         self._used_tokens.add(reply_token)
         self.calls.append(SentCall("reply", (), tuple(messages), reply_token=reply_token))
 
     def push(self, to: str, messages: Sequence[LineMessage], *, retry_key: str) -> None:
-        _check_messages(messages)
+        check_messages(messages)
         self.calls.append(SentCall("push", (to,), tuple(messages), retry_key=retry_key))
 
     def multicast(self, to: Sequence[str], messages: Sequence[LineMessage], *, retry_key: str) -> None:
-        _check_messages(messages)
-        if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
-            raise ValueError(f"multicast takes 1..{MAX_MULTICAST_RECIPIENTS} recipients, got {len(to)}")
+        check_messages(messages)
+        check_recipients(to)
         self.calls.append(SentCall("multicast", tuple(to), tuple(messages), retry_key=retry_key))
 
     def show_loading(self, chat_id: str, seconds: int = 5) -> None:
@@ -298,7 +276,3 @@ class RecordingLineGateway:
         if self.default_rich_menu_id == rich_menu_id:
             self.default_rich_menu_id = None
 
-
-def _check_messages(messages: Sequence[LineMessage]) -> None:
-    if not 1 <= len(messages) <= MAX_MESSAGES_PER_CALL:
-        raise ValueError(f"LINE takes 1..{MAX_MESSAGES_PER_CALL} messages a call, got {len(messages)}")
