@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from faq.corpus_csv import LIST_SEPARATOR, MAX_ID_LENGTH
 from faq.models import FaqCategory, FaqEntry, FaqEntryVersion, FaqParaphrase
+from faq.services import keep_version
 
 MAX_QUESTION_LENGTH = 500
 MAX_ANSWER_LENGTH = 4000  # leaves room for the category line within LINE's 5,000
@@ -52,11 +53,7 @@ def update_entry(session: Session, external_id: str, draft: EntryDraft, *, staff
     """Change an entry, keeping what it said before as a version."""
     entry = entry_by_id(session, external_id)
     draft = _checked(draft)
-    session.add(FaqEntryVersion(
-        entry_id=entry.id, version=entry.version, category=entry.category.name if entry.category else "",
-        question=entry.question, answer=entry.answer, keywords=entry.keywords, enabled=entry.enabled,
-        changed_by=entry.updated_by, changed_at=entry.updated_at))
-    entry.version += 1
+    keep_version(session, entry)
     _apply(session, entry, draft, staff=staff, now=now)
     session.flush()
     return entry

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from faq.corpus_csv import LIST_SEPARATOR, FaqRow, split_list
 from faq.index import FaqDocument
-from faq.models import FaqCategory, FaqEntry, FaqParaphrase, QuestionLog, QuestionOutcome
+from faq.models import FaqCategory, FaqEntry, FaqEntryVersion, FaqParaphrase, QuestionLog, QuestionOutcome
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,20 @@ def import_rows(session: Session, rows: Sequence[FaqRow], *, staff: str, now: da
             unchanged += 1
             continue
         else:
-            entry.version += 1
+            keep_version(session, entry)
             updated += 1
         _apply(entry, row, categories.get(row.category), staff=staff, now=now)
     session.flush()
     return ImportSummary(created, updated, unchanged)
+
+
+def keep_version(session: Session, entry: FaqEntry) -> None:
+    """Store the entry as it is now in its history, and count the next version (before any change)."""
+    session.add(FaqEntryVersion(
+        entry_id=entry.id, version=entry.version, category=entry.category.name if entry.category else "",
+        question=entry.question, answer=entry.answer, keywords=entry.keywords, enabled=entry.enabled,
+        changed_by=entry.updated_by, changed_at=entry.updated_at))
+    entry.version += 1
 
 
 def _categories_by_name(session: Session, names: list[str]) -> dict[str, FaqCategory]:

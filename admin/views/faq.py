@@ -48,10 +48,11 @@ def index() -> str:
 @blueprint.route("/new", methods=["GET", "POST"])
 @requires("faq")
 def new() -> object:
-    """Write a new entry (optionally started from a citizen's question: ?question=…)."""
+    """Write a new entry (optionally started from ?question=… and ?answer=…)."""
     if request.method == "GET":
+        # Started from a citizen's question (triage) or from an answered inquiry (question + staff answer).
         return render_template("admin/faq_edit.html", entry=None, draft=EntryDraft(
-            question=request.args.get("question", ""), answer=""), versions=[])
+            question=request.args.get("question", ""), answer=request.args.get("answer", "")), versions=[])
     draft = _draft_from_form()
     try:
         with runtime().session_factory.begin() as db:

@@ -39,8 +39,10 @@ def show(inquiry_id: int) -> str:
         inquiry = _visible(db, inquiry_id)
         log_access(db, g.staff, "view_inquiry", "inquiry", inquiry.id, address=client_address(), now=rt.clock())
         messages = list(inquiry.messages)
+    citizen = next((m.text for m in messages if m.author == "citizen"), "")
+    staff = next((m.text for m in reversed(messages) if m.author == "staff"), "")
     return render_template("admin/inquiry.html", inquiry=inquiry, messages=messages, templates=INQUIRY_TEMPLATES,
-                           statuses=InquiryStatus)
+                           statuses=InquiryStatus, faq_question=citizen, faq_answer=staff)
 
 
 @blueprint.post("/<int:inquiry_id>/reply")

@@ -1,6 +1,8 @@
 """The admin's guards: sign-in, roles, departments, CSRF, throttling, escaping, timeouts, headers."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -137,3 +139,16 @@ def test_a_handler_sees_only_their_departments_reports_and_views_are_logged(sign
     with session_factory() as session:
         actions = [e.action for e in session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id))]
     assert actions == ["view_report", "view_report_map"]
+
+
+def test_an_answered_inquiry_becomes_a_new_faq_in_one_step(signed_in, session_factory) -> None:
+    from inquiries.services import reply_as_staff
+
+    with session_factory.begin() as session:
+        inquiry = open_inquiry(session, channel="line", text="犬の登録はどこでできますか", now=FIXED_NOW, line_user_id=USER)
+        reply_as_staff(session, inquiry.id, "環境衛生課の窓口で登録できます。", staff_name="佐藤", now=FIXED_NOW)
+    client = signed_in(Role.ADMIN)
+    page = client.get(f"/admin/inquiries/{inquiry.id}").get_data(as_text=True)
+    link = re.search(r'href="(/admin/faq/new\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert 'value="犬の登録はどこでできますか"' in form and "環境衛生課の窓口で登録できます。" in form

@@ -31,6 +31,11 @@ def test_a_changed_row_raises_the_version_and_records_who(session_factory, seede
         entry = session.scalars(select(FaqEntry).where(FaqEntry.external_id == rows[0].id)).one()
     assert summary.updated == 1
     assert (entry.answer, entry.version, entry.updated_by) == ("新しい回答です。", 2, "tanaka")
+    from faq.editing import versions_of
+
+    with session_factory() as session:
+        [previous] = versions_of(session, rows[0].id)
+    assert (previous.version, previous.answer, previous.changed_by) == (1, rows[0].answer, "test")
 
 
 def test_a_reimport_keeps_the_paraphrases_staff_linked(session_factory, seeded_faq) -> None:
