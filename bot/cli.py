@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 import unicodedata
@@ -12,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.clock import JST
+from core.log_format import configure_logging
 from core.config import DEFAULT_DATABASE_URL, ConfigurationError, Settings
 
 
@@ -19,8 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every start
+    configure_logging(os.environ.get("MADOGUCHI_LOG_FORMAT", "text"))
     if not hasattr(args, "run"):
         parser.print_help()
         return 2

@@ -18,6 +18,7 @@ from core.conversation import current_conversation
 from core.config import Settings
 from core.inbox import claim_next, mark_done, record_failure
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
+from core.metrics import EVENTS_PROCESSED
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from faq.answering import FaqAnswerer
 from handlers.context import HandlerContext
@@ -91,6 +92,7 @@ class EventProcessor:
         handler = handler_for(row.event_type, row.message_type, conversation.kind if conversation else None)
         if handler is None or _is_group_message(payload):
             mark_done(row, now=now, status=InboxStatus.IGNORED)
+            EVENTS_PROCESSED.labels(type=row.event_type[:40], result="ignored").inc()
             return None
         event = Event.from_dict(payload)
         self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
@@ -101,6 +103,7 @@ class EventProcessor:
                              settings=self.settings)
         handler(event, ctx)
         mark_done(row, now=now)
+        EVENTS_PROCESSED.labels(type=row.event_type, result="done").inc()
         if not ctx.replies:
             return None
         return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
@@ -158,6 +161,7 @@ class EventProcessor:
             log.warning("reply failed: event=%s status=%s", outgoing.webhook_event_id, exc.status)
 
     def _record_failure(self, inbox_id: int, exc: BaseException) -> None:
+        EVENTS_PROCESSED.labels(type="unknown", result="failed").inc()
         # Type and stack only: an exception's message may quote what the citizen wrote.
         stack = "".join(traceback.format_tb(exc.__traceback__))
         log.error("event failed: inbox_id=%s error=%s\n%s", inbox_id, type(exc).__name__, stack)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import runtime
 from core.inbox import store_events
+from core.metrics import WEBHOOK_DUPLICATES, WEBHOOK_EVENTS, WEBHOOK_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ class MalformedWebhookError(Exception):
 @blueprint.post("/callback")
 def callback() -> tuple[str, int]:
     """Verify the signature on the raw body, store every event in the inbox, answer 200."""
+    with WEBHOOK_SECONDS.time():
+        return _receive()
+
+
+def _receive() -> tuple[str, int]:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return "Request body too large", 413
     body = request.get_data(cache=False)  # Flask stops reading past MAX_CONTENT_LENGTH with a 413
@@ -51,6 +57,9 @@ def callback() -> tuple[str, int]:
         return "Temporarily unavailable", 503
     if new_ids and rt.worker is not None:
         rt.worker.notify()
+    for event in events:
+        WEBHOOK_EVENTS.labels(type=event["type"][:40]).inc()
+    WEBHOOK_DUPLICATES.inc(len(events) - len(new_ids))
     current_app.logger.debug("webhook: %d event(s), %d new", len(events), len(new_ids))
     return "OK", 200
 

@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from broadcast.models import Broadcast, BroadcastStatus, ChunkKind, ChunkStatus, DeliveryChunk
+from core.metrics import BROADCAST_CHUNKS
 
 if TYPE_CHECKING:
     from core.line_gateway import LineGateway
@@ -123,11 +124,13 @@ def _send(line: LineGateway, chunk: DeliveryChunk, messages: list, now: datetime
         _record_failure(chunk, exc, status, now)
         return False
     chunk.status, chunk.sent_at, chunk.last_status, chunk.error = ChunkStatus.SENT, now, 200, None
+    BROADCAST_CHUNKS.labels(result="sent").inc()
     return True
 
 
 def _record_failure(chunk: DeliveryChunk, exc: Exception, status: int, now: datetime) -> None:
     chunk.last_status, chunk.error = status, str(exc)[:200]
+    BROADCAST_CHUNKS.labels(result=f"error_{status}").inc()
     # Both clients (SDK gateway, bulk client) raise core.line_api.LineApiError.
     if getattr(exc, "is_retryable", False) and chunk.attempts < MAX_ATTEMPTS:
         chunk.next_attempt_at = now + timedelta(seconds=backoff_seconds(status, chunk.attempts))

@@ -37,6 +37,8 @@ from core.line_api import (  # noqa: F401  (re-exported: the rest of Madoguchi i
     retry_key_for,
 )
 
+from core.metrics import LINE_ERRORS
+
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -155,11 +157,15 @@ def _configuration(host: str, access_token: str) -> Configuration:
 
 def _call(method: Any, *args: Any, **kwargs: Any) -> Any:
     """Call the SDK, turning its exceptions (and urllib3's) into LineApiError."""
+    endpoint = getattr(method, "__name__", "unknown")
     try:
         return method(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
     except ApiException as exc:
-        raise _api_error(exc) from exc
+        error = _api_error(exc)
+        LINE_ERRORS.labels(endpoint=endpoint, status=str(error.status)).inc()
+        raise error from exc
     except (OSError, urllib3.exceptions.HTTPError) as exc:  # refused, reset, timed out
+        LINE_ERRORS.labels(endpoint=endpoint, status="0").inc()
         raise LineApiError(0, type(exc).__name__) from exc
 
 

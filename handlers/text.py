@@ -5,6 +5,7 @@ import unicodedata
 from typing import Any
 
 from core.line_gateway import LineMessage
+from core.metrics import QUESTIONS
 from faq.match import Match, Outcome
 from faq.models import QuestionOutcome
 from faq.services import log_question
@@ -36,6 +37,7 @@ def on_text(event: Any, ctx: HandlerContext) -> None:
         text=question, outcome=QuestionOutcome(result.outcome.value),
         faq_external_id=result.hits[0].faq_id if result.outcome is Outcome.ANSWERED else None,
         candidate_ids=offered, confidence=result.confidence, now=ctx.now)
+    QUESTIONS.labels(channel="line", outcome=result.outcome.value).inc()
     ctx.reply(*reply_for(result, logged.id, ctx))
 
 

@@ -28,3 +28,23 @@ def test_readyz_fails_fast_when_the_database_is_unreachable(app, client) -> None
     finally:
         runtime.engine.dispose()
         runtime.engine = healthy
+
+
+def test_metrics_count_webhook_events_answers_and_the_inbox(client, webhook) -> None:
+    from tests.webhook_events import text_event
+
+    def sample(text: str, name: str) -> float:
+        """The metric's value, summed over its labels."""
+        return sum(float(line.split()[-1]) for line in text.splitlines()
+                   if line.startswith(name + "{") or line.startswith(name + " "))
+
+    before = client.get("/metrics").get_data(as_text=True)
+    webhook.post(text_event("避難所はどこにありますか"))  # stored, not yet processed
+    pending = client.get("/metrics").get_data(as_text=True)
+    assert sample(pending, "madoguchi_inbox_pending") == 1
+    webhook.processor.drain()
+    after = client.get("/metrics").get_data(as_text=True)
+    assert sample(after, "madoguchi_webhook_events_total") == sample(before, "madoguchi_webhook_events_total") + 1
+    assert sample(after, "madoguchi_questions_total") == sample(before, "madoguchi_questions_total") + 1
+    assert sample(after, "madoguchi_inbox_pending") == 0
+    assert "madoguchi_webhook_seconds_bucket" in after

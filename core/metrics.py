@@ -1,0 +1,22 @@
+"""Prometheus metrics: what an operator watches during a typhoon. Labels never carry personal data.
+
+Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR to an empty directory so that
+/metrics adds up every worker (prometheus_client's multiprocess mode).
+"""
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+WEBHOOK_SECONDS = Histogram(
+    "madoguchi_webhook_seconds", "Time from a webhook request to its acknowledgement",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0))
+WEBHOOK_EVENTS = Counter("madoguchi_webhook_events_total", "Events received, by type", ["type"])
+WEBHOOK_DUPLICATES = Counter("madoguchi_webhook_duplicates_total", "Redelivered events dropped as already stored")
+EVENTS_PROCESSED = Counter("madoguchi_events_processed_total", "Events processed, by type and result",
+                           ["type", "result"])
+QUESTIONS = Counter("madoguchi_questions_total", "Questions answered, by channel and outcome",
+                    ["channel", "outcome"])
+LINE_ERRORS = Counter("madoguchi_line_api_errors_total", "Error answers from LINE, by endpoint and status",
+                      ["endpoint", "status"])
+BROADCAST_CHUNKS = Counter("madoguchi_broadcast_chunks_total", "Broadcast chunks handed to LINE, by result",
+                           ["result"])
