@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.line_gateway import LineApiError, LineGateway, LineMessage, retry_key_for
@@ -146,3 +146,20 @@ def _checked(text: str) -> str:
         raise InquiryError("empty message")
     return text[:MAX_INQUIRY_TEXT]
 
+
+
+def first_response_hours(session: Session, *, start: datetime | None = None,
+                         end: datetime | None = None) -> list[float]:
+    """For inquiries opened in [start, end): hours until staff first replied (unanswered ones are left out)."""
+    first_reply = (select(InquiryMessage.inquiry_id, func.min(InquiryMessage.created_at).label("at"))
+                   .where(InquiryMessage.author == "staff").group_by(InquiryMessage.inquiry_id).subquery())
+    statement = select(Inquiry.created_at, first_reply.c.at).join(first_reply, first_reply.c.inquiry_id == Inquiry.id)
+    if start is not None:
+        statement = statement.where(Inquiry.created_at >= start)
+    if end is not None:
+        statement = statement.where(Inquiry.created_at < end)
+    hours = []
+    for opened, replied in session.execute(statement):
+        replied = replied if replied.tzinfo else replied.replace(tzinfo=opened.tzinfo)  # SQLite's aggregate is naive
+        hours.append((replied - opened).total_seconds() / 3600)
+    return sorted(hours)

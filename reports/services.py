@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.clock import JST
@@ -263,3 +263,15 @@ def create_external_report(session: Session, config: ReportConfig, *, category_c
     session.flush()
     _receive(session, report, config, now=now)
     return Submission(report, _link_if_duplicate(session, report, config, now=now))
+
+
+def report_counts(session: Session, *, start: datetime | None = None,
+                  end: datetime | None = None) -> dict[tuple[str, str], int]:
+    """Submitted reports in [start, end) counted by (status, category code), for the dashboard."""
+    statement = (select(Report.status, Report.category_code, func.count())
+                 .where(Report.submitted_at.is_not(None)).group_by(Report.status, Report.category_code))
+    if start is not None:
+        statement = statement.where(Report.submitted_at >= start)
+    if end is not None:
+        statement = statement.where(Report.submitted_at < end)
+    return {(status.value, category): count for status, category, count in session.execute(statement)}

@@ -14,6 +14,9 @@ from admin.context import runtime
 from core.clock import JST
 from faq.stats import question_stats
 from inquiries.models import Inquiry
+from inquiries.services import first_response_hours
+from reports.config import report_config
+from reports.services import report_counts
 
 blueprint = Blueprint("admin_dashboard", __name__, url_prefix="/admin")
 
@@ -27,11 +30,33 @@ def index() -> str:
         stats = question_stats(db, start=start, end=end + timedelta(days=1))
         inquiries = {status.value: count for status, count in
                      db.execute(select(Inquiry.status, func.count()).group_by(Inquiry.status))}
+        response_hours = first_response_hours(db, start=start, end=end + timedelta(days=1))
+        reports = report_counts(db, start=start, end=end + timedelta(days=1))
     months = [m["month"] for m in stats["by_month"]]
     charts = Markup(bar_chart(months, [m["answer_rate"] for m in stats["by_month"]], title="回答率（月別）")
                     + bar_chart(months, [m["helpful_rate"] for m in stats["by_month"]], title="役に立った率（月別）"))
+    catalogue = report_config(runtime().settings).catalogue
     return render_template("admin/dashboard.html", stats=stats, charts=charts, inquiries=inquiries,
-                           start=start.date(), end=end.date())
+                           start=start.date(), end=end.date(), reports=_report_table(reports, catalogue),
+                           response=_median_and_count(response_hours))
+
+
+def _report_table(counts: dict[tuple[str, str], int], catalogue) -> list[tuple[str, dict[str, int], int]]:  # type: ignore[no-untyped-def]
+    """Rows of (category name, counts by status, total), most reported first."""
+    rows: dict[str, dict[str, int]] = {}
+    for (status, code), count in counts.items():
+        category = catalogue.category(code)
+        rows.setdefault(category.name if category else code, {})[status] = count
+    return sorted(((name, by_status, sum(by_status.values())) for name, by_status in rows.items()),
+                  key=lambda row: -row[2])
+
+
+def _median_and_count(hours: list[float]) -> dict[str, float | int | None]:
+    if not hours:
+        return {"median": None, "count": 0}
+    middle = len(hours) // 2
+    median = hours[middle] if len(hours) % 2 else (hours[middle - 1] + hours[middle]) / 2
+    return {"median": round(median, 1), "count": len(hours)}
 
 
 @blueprint.get("/access-log")

@@ -152,3 +152,19 @@ def test_an_answered_inquiry_becomes_a_new_faq_in_one_step(signed_in, session_fa
     link = re.search(r'href="(/admin/faq/new\?[^"]+)"', page).group(1).replace("&amp;", "&")
     form = client.get(link).get_data(as_text=True)
     assert 'value="犬の登録はどこでできますか"' in form and "環境衛生課の窓口で登録できます。" in form
+
+
+def test_the_dashboard_counts_reports_and_inquiry_response_times(signed_in, session_factory) -> None:
+    from datetime import timedelta
+
+    from inquiries.services import reply_as_staff
+    from tests.reports.samples import submitted_report
+
+    with session_factory.begin() as session:
+        submitted_report(session, line_user_id=USER, category="road_surface")
+        submitted_report(session, line_user_id=USER, category="road_surface", point=(34.70, 135.20))
+        inquiry = open_inquiry(session, channel="line", text="質問です", now=FIXED_NOW, line_user_id=USER)
+        reply_as_staff(session, inquiry.id, "回答です", staff_name="佐藤", now=FIXED_NOW + timedelta(hours=3))
+    page = signed_in(Role.VIEWER).get("/admin/?from=2026-03-01&to=2026-04-30").get_data(as_text=True)
+    assert re.search(r"道路の穴・段差</td><td>2</td>.*<td>2</td></tr>", page, re.S)
+    assert "3.0 時間" in page
