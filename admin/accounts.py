@@ -93,3 +93,30 @@ def recent_access(session: Session, *, limit: int = 200) -> list[tuple[AccessLog
     statement = (select(AccessLogEntry, StaffUser).join(StaffUser, StaffUser.id == AccessLogEntry.staff_id)
                  .order_by(AccessLogEntry.id.desc()).limit(limit))
     return [(entry, staff) for entry, staff in session.execute(statement)]
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    """Every staff account, active ones first."""
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.login)))
+
+
+def set_active(session: Session, staff_id: int, active: bool, *, acting: StaffUser) -> StaffUser:
+    """Suspend or restore an account; an admin cannot lock themselves out."""
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise AccountError("その職員アカウントはありません。")
+    if staff.id == acting.id and not active:
+        raise AccountError("自分のアカウントは停止できません。")
+    staff.active = active
+    return staff
+
+
+def reset_password(session: Session, staff_id: int, password: str) -> StaffUser:
+    """Give an account a new password (an admin does it when someone forgot theirs)."""
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise AccountError("その職員アカウントはありません。")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。")
+    staff.password_hash = _hasher.hash(password)
+    return staff

@@ -168,3 +168,23 @@ def test_the_dashboard_counts_reports_and_inquiry_response_times(signed_in, sess
     page = signed_in(Role.VIEWER).get("/admin/?from=2026-03-01&to=2026-04-30").get_data(as_text=True)
     assert re.search(r"道路の穴・段差</td><td>2</td>.*<td>2</td></tr>", page, re.S)
     assert "3.0 時間" in page
+
+
+def test_an_admin_adds_suspends_and_restores_staff_and_only_admins_may(signed_in, session_factory, client) -> None:
+    from admin.models import StaffUser
+
+    admin_client = signed_in(Role.ADMIN)
+    token = csrf_of(admin_client, "/admin/staff/")
+    admin_client.post("/admin/staff/", data={"login": "sato", "display_name": "佐藤", "role": "handler",
+                                             "department": "公園緑地課", "password": "long-enough-pw",
+                                             "csrf_token": token})
+    with session_factory() as session:
+        sato = session.scalars(select(StaffUser).where(StaffUser.login == "sato")).one()
+    assert (sato.role, sato.department, sato.active) == (Role.HANDLER, "公園緑地課", True)
+    admin_client.post(f"/admin/staff/{sato.id}/active", data={"active": "0", "csrf_token": token})
+    with session_factory() as session:
+        assert session.get(StaffUser, sato.id).active is False
+    admin_client.post("/admin/logout", data={"csrf_token": token})
+    assert sign_in(client, "sato", "long-enough-pw").status_code == 401  # suspended
+    editor = signed_in(Role.EDITOR)
+    assert editor.get("/admin/staff/").status_code == 403
