@@ -113,3 +113,18 @@ def _count_between(session: Session, column, start: datetime | None, end: dateti
     if end is not None:
         statement = statement.where(column < end)
     return session.scalar(statement) or 0
+
+
+def friends_by_month(session: Session, *, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
+    """Follows and blocks per Japan-time month in [start, end), oldest first."""
+    months: dict[str, dict[str, int]] = {}
+    for kind, column in (("follows", LineUser.followed_at), ("blocks", LineUser.blocked_at)):
+        statement = select(column).where(column.is_not(None))
+        if start is not None:
+            statement = statement.where(column >= start)
+        if end is not None:
+            statement = statement.where(column < end)
+        for moment in session.scalars(statement):
+            month = months.setdefault(f"{moment.astimezone(JST):%Y-%m}", {"follows": 0, "blocks": 0})
+            month[kind] += 1
+    return [{"month": month, **counts} for month, counts in sorted(months.items())]

@@ -12,7 +12,7 @@ from admin.charts import bar_chart
 from admin.security import requires
 from admin.context import runtime
 from core.clock import JST
-from faq.stats import question_stats
+from faq.stats import friends_by_month, question_stats
 from inquiries.models import Inquiry
 from inquiries.services import first_response_hours
 from reports.config import report_config
@@ -32,9 +32,14 @@ def index() -> str:
                      db.execute(select(Inquiry.status, func.count()).group_by(Inquiry.status))}
         response_hours = first_response_hours(db, start=start, end=end + timedelta(days=1))
         reports = report_counts(db, start=start, end=end + timedelta(days=1))
+        friends = friends_by_month(db, start=start, end=end + timedelta(days=1))
     months = [m["month"] for m in stats["by_month"]]
     charts = Markup(bar_chart(months, [m["answer_rate"] for m in stats["by_month"]], title="回答率（月別）")
-                    + bar_chart(months, [m["helpful_rate"] for m in stats["by_month"]], title="役に立った率（月別）"))
+                    + bar_chart(months, [m["helpful_rate"] for m in stats["by_month"]], title="役に立った率（月別）")
+                    + bar_chart([f["month"] for f in friends], [f["follows"] for f in friends],
+                                title="友だち追加（月別）", percent=False)
+                    + bar_chart([f["month"] for f in friends], [f["blocks"] for f in friends],
+                                title="ブロック（月別）", percent=False))
     catalogue = report_config(runtime().settings).catalogue
     return render_template("admin/dashboard.html", stats=stats, charts=charts, inquiries=inquiries,
                            start=start.date(), end=end.date(), reports=_report_table(reports, catalogue),

@@ -65,3 +65,18 @@ def test_friends_follows_and_blocks_are_counted(session_factory) -> None:
     with session_factory() as session:
         stats = question_stats(session, start=START, end=START + timedelta(days=31))
     assert (stats["friends"], stats["new_follows"], stats["blocks"]) == (4, 5, 0)
+
+
+def test_follows_and_blocks_are_counted_by_japan_time_month(session_factory) -> None:
+    from faq.stats import friends_by_month
+
+    with session_factory.begin() as session:
+        # 2026-01-31 20:00 UTC is already February in Japan.
+        session.add(LineUser(line_user_id="U" + "1" * 32, first_seen_at=START,
+                             followed_at=datetime(2026, 1, 31, 20, tzinfo=timezone.utc),
+                             blocked_at=datetime(2026, 3, 5, tzinfo=timezone.utc)))
+        session.add(LineUser(line_user_id="U" + "2" * 32, first_seen_at=START, followed_at=START))
+    with session_factory() as session:
+        assert friends_by_month(session) == [{"month": "2026-01", "follows": 1, "blocks": 0},
+                                             {"month": "2026-02", "follows": 1, "blocks": 0},
+                                             {"month": "2026-03", "follows": 0, "blocks": 1}]
