@@ -19,6 +19,7 @@ from faq.index import FaqDocument, FaqIndex
 from faq.match import Match, match
 from faq.models import FaqEntry
 from faq.services import load_documents, to_document
+from faq.synonym_groups import synonym_table, synonyms_signature
 
 SYNC_INTERVAL_SECONDS = 1.0
 
@@ -36,6 +37,7 @@ class FaqAnswerer:
         self._synced_until = synced_until
         # Entries already applied that carry the _synced_until timestamp (the next sync sees them again).
         self._applied_at_boundary: set[tuple[str, int]] = set()
+        self._synonyms: tuple[int, datetime | None] | None = None  # the city's synonym groups it was built with
         self._checked_at = time.monotonic()
 
     @classmethod
@@ -45,12 +47,19 @@ class FaqAnswerer:
 
     @classmethod
     def from_database(cls, session: Session) -> FaqAnswerer:
-        """Build the first index from the enabled entries, remembering how far it is in step."""
-        latest = session.scalar(select(FaqEntry.updated_at).order_by(FaqEntry.updated_at.desc()).limit(1))
-        answerer = cls(FaqIndex.build(load_documents(session)), synced_until=latest)
-        answerer._applied_at_boundary = {(row.external_id, row.version) for row in session.execute(
-            select(FaqEntry.external_id, FaqEntry.version).where(FaqEntry.updated_at == latest))}
+        """Build the first index from the enabled entries and the city's synonyms, remembering how far it is in step."""
+        answerer = cls(FaqIndex.build([]))
+        answerer._rebuild(session)
         return answerer
+
+    def _rebuild(self, session: Session) -> None:
+        # Everything re-analysed: the first build, and after the city changed its synonyms.
+        latest = session.scalar(select(FaqEntry.updated_at).order_by(FaqEntry.updated_at.desc()).limit(1))
+        self._synonyms = synonyms_signature(session)
+        self._index = FaqIndex.build(load_documents(session), synonyms=synonym_table(session))
+        self._synced_until = latest
+        self._applied_at_boundary = {(row.external_id, row.version) for row in session.execute(
+            select(FaqEntry.external_id, FaqEntry.version).where(FaqEntry.updated_at == latest))}
 
     @property
     def index(self) -> FaqIndex:
@@ -67,6 +76,9 @@ class FaqAnswerer:
             return 0
         with self._lock:
             self._checked_at = time.monotonic()
+            if synonyms_signature(session) != self._synonyms:
+                self._rebuild(session)  # a few seconds, once per synonym edit, in each process
+                return len(self._index)
             statement = select(FaqEntry).order_by(FaqEntry.updated_at)
             if self._synced_until is not None:
                 # >=, not >: an edit committed later with the same timestamp must not be missed;

@@ -58,6 +58,17 @@ class FaqEntryVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class FaqSynonymGroup(Base):
+    """Words the city's residents use for the same thing (ごみ・ゴミ・塵), added to the bundled list."""
+
+    __tablename__ = "faq_synonym_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[str] = mapped_column(Text)  # "|"-separated; the first names the group
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(100), default="")
+
+
 class FaqParaphrase(Base):
     """Another way citizens ask an entry's question: from the corpus, or linked by staff from the unanswered log."""
 

@@ -15,6 +15,8 @@ from faq.editing import EntryDraft, FaqEditError, create_entry, entry_by_id, upd
 from faq.match import rank
 from faq.models import FaqCategory, FaqEntry
 from faq.services import export_rows, import_rows
+from faq.synonym_groups import SynonymError, city_groups, delete_group, save_group
+from faq.synonyms import default_synonyms
 
 blueprint = Blueprint("admin_faq", __name__, url_prefix="/admin/faq")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -160,3 +162,34 @@ def export(kind: str) -> Response:
         return Response(write_xlsx(rows), headers={"Content-Disposition": "attachment; filename=faq.xlsx"},
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     abort(404)
+
+
+@blueprint.route("/synonyms", methods=["GET", "POST"])
+@requires("faq")
+def synonyms() -> object:
+    """The city's own 言い換え groups (ごみ・ゴミ・塵), on top of the bundled list."""
+    if request.method == "POST":
+        try:
+            with runtime().session_factory.begin() as db:
+                save_group(db, request.form.get("terms", ""), staff=g.staff.display_name, now=runtime().clock(),
+                           group_id=int(request.form["group_id"]) if request.form.get("group_id", "").isdigit() else None)
+        except SynonymError as exc:
+            flash(str(exc), "error")
+        else:
+            refresh_answers()
+            flash("保存しました。すべてのFAQに反映しました。", "info")
+        return redirect(url_for("admin_faq.synonyms"))
+    with runtime().session_factory() as db:
+        groups = city_groups(db)
+    return render_template("admin/faq_synonyms.html", groups=groups, bundled=len(default_synonyms().groups))
+
+
+@blueprint.post("/synonyms/<int:group_id>/delete")
+@requires("faq")
+def delete_synonyms(group_id: int) -> object:
+    """Remove one of the city's groups."""
+    with runtime().session_factory.begin() as db:
+        delete_group(db, group_id)
+    refresh_answers()
+    flash("削除しました。", "info")
+    return redirect(url_for("admin_faq.synonyms"))

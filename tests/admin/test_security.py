@@ -188,3 +188,12 @@ def test_an_admin_adds_suspends_and_restores_staff_and_only_admins_may(signed_in
     assert sign_in(client, "sato", "long-enough-pw").status_code == 401  # suspended
     editor = signed_in(Role.EDITOR)
     assert editor.get("/admin/staff/").status_code == 403
+
+
+def test_staff_add_a_synonym_group_in_the_admin_and_answers_follow(signed_in, app) -> None:
+    client = signed_in(Role.EDITOR)
+    token = csrf_of(client, "/admin/faq/synonyms")
+    response = client.post("/admin/faq/synonyms", data={"terms": "粗大ごみ、テレビ台", "csrf_token": token})
+    assert response.status_code == 302
+    assert "粗大ごみ、テレビ台" in client.get("/admin/faq/synonyms").get_data(as_text=True)
+    assert app.extensions["madoguchi"].answerer.match("テレビ台を処分したい").hits[0].faq_id == "t-gomi-001"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from faq.corpus_csv import read_csv
@@ -106,3 +107,20 @@ def test_disabling_an_entry_removes_it_from_every_index(session_factory, seeded_
         answerer.sync(session, force=True)
     assert answerer.index.get("t-bousai-001") is None
     assert dataclasses.is_dataclass(draft)
+
+
+def test_a_city_synonym_group_makes_its_words_find_the_same_answer_in_every_process(session_factory, seeded_faq) -> None:
+    from faq.answering import FaqAnswerer
+    from faq.synonym_groups import SynonymError, save_group
+
+    with session_factory() as session:
+        answerer = FaqAnswerer.from_database(session)
+    question = "テレビ台を処分したい"  # no FAQ mentions テレビ台
+    assert [hit.faq_id for hit in answerer.match(question).hits[:1]] != ["t-gomi-001"]
+    with session_factory.begin() as session:
+        save_group(session, "粗大ごみ、テレビ台", staff="suzuki", now=FIXED_NOW + timedelta(minutes=1))
+    with session_factory() as session:
+        answerer.sync(session, force=True)
+    assert answerer.match(question).hits[0].faq_id == "t-gomi-001"
+    with session_factory.begin() as session, pytest.raises(SynonymError):
+        save_group(session, "ひとつだけ", staff="suzuki", now=FIXED_NOW)
