@@ -8,12 +8,12 @@ from werkzeug.exceptions import HTTPException
 
 from admin import security
 from admin.models import StaffUser
-from admin.views import auth, broadcasts, dashboard, faq, inquiries, reports, staff, triage
+from admin.views import auth, broadcasts, dashboard, faq, inquiries, reports, settings, staff, triage
 from admin.context import runtime
 from core.clock import JST
 
 BLUEPRINTS = (auth.blueprint, dashboard.blueprint, faq.blueprint, triage.blueprint, inquiries.blueprint,
-              reports.blueprint, broadcasts.blueprint, staff.blueprint)
+              reports.blueprint, broadcasts.blueprint, staff.blueprint, settings.blueprint)
 _ADMIN_BLUEPRINTS = frozenset(blueprint.name for blueprint in BLUEPRINTS)
 
 

@@ -210,3 +210,19 @@ def test_the_emergency_screen_asks_for_confirmation_then_reaches_everyone(page, 
     [call] = _line_deliveries(stack)
     assert "避難指示" in call["body"]["messages"][0]["text"]
     screenshot(page, "admin-emergency")
+
+
+def test_a_broadcast_is_scheduled_for_later(page, stack: LiveStack) -> None:
+    from broadcast.models import Broadcast, BroadcastStatus
+
+    page.goto(f"{stack.madoguchi.url}/admin/broadcasts/new")
+    page.get_by_label("件名（管理用。市民には表示されません）").fill("粗大ごみ収集日のお知らせ")
+    page.get_by_label("本文 1").fill("来週月曜日は粗大ごみの収集日です。")
+    page.get_by_role("button", name="下書きを保存してプレビュー").click()
+    page.get_by_label("送信日時").fill("2099-06-01T09:00")
+    page.get_by_role("button", name="予約する").click()
+    assert "2099-06-01 09:00 に送信するよう予約しました" in page.locator(".flash").inner_text()
+    with stack.app.extensions["madoguchi"].session_factory() as session:
+        [broadcast] = session.scalars(select(Broadcast)).all()
+    assert broadcast.status is BroadcastStatus.SCHEDULED and broadcast.send_at.year == 2099
+    screenshot(page, "admin-broadcast-scheduled")

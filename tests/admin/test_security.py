@@ -197,3 +197,22 @@ def test_staff_add_a_synonym_group_in_the_admin_and_answers_follow(signed_in, ap
     assert response.status_code == 302
     assert "粗大ごみ、テレビ台" in client.get("/admin/faq/synonyms").get_data(as_text=True)
     assert app.extensions["madoguchi"].answerer.match("テレビ台を処分したい").hits[0].faq_id == "t-gomi-001"
+
+
+def test_an_admin_adds_an_area_and_renames_a_category_for_citizens(signed_in, session_factory) -> None:
+    from broadcast.preferences import enabled_areas, enabled_categories
+
+    client = signed_in(Role.ADMIN)
+    token = csrf_of(client, "/admin/settings/")
+    client.post("/admin/settings/area", data={"key": "kita", "name": "北地区", "csrf_token": token})
+    with session_factory() as session:
+        tourism = next(c for c in enabled_categories(session) if c.key == "tourism")
+    client.post(f"/admin/settings/category/{tourism.id}", data={"name": "観光・まつり", "csrf_token": token})
+    with session_factory() as session:
+        assert [a.name for a in enabled_areas(session)] == ["北地区"]
+        names = {c.key: c.name for c in enabled_categories(session)}
+    assert "tourism" not in names  # saved without the 使う box: switched off for citizens
+    response = client.post("/admin/settings/area", data={"key": "Bad Key", "name": "x", "csrf_token": token})
+    assert response.status_code == 302
+    with session_factory() as session:
+        assert len(enabled_areas(session)) == 1
