@@ -24,10 +24,15 @@ def index() -> str:
     statement = select(Inquiry).order_by(Inquiry.created_at.desc()).limit(PAGE)
     if status in {s.value for s in InquiryStatus}:
         statement = statement.where(Inquiry.status == InquiryStatus(status))
+    department = request.args.get("department", "")
+    if department:
+        statement = statement.where(Inquiry.department == department)
     statement = _scoped(statement)
     with runtime().session_factory() as db:
         inquiries = list(db.scalars(statement))
-    return render_template("admin/inquiries.html", inquiries=inquiries, status=status, statuses=InquiryStatus)
+        departments = sorted(d for d in db.scalars(select(Inquiry.department).distinct()) if d)
+    return render_template("admin/inquiries.html", inquiries=inquiries, status=status, statuses=InquiryStatus,
+                           department=department, departments=departments)
 
 
 @blueprint.get("/<int:inquiry_id>")

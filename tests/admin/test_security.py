@@ -216,3 +216,11 @@ def test_an_admin_adds_an_area_and_renames_a_category_for_citizens(signed_in, se
     assert response.status_code == 302
     with session_factory() as session:
         assert len(enabled_areas(session)) == 1
+
+
+def test_the_inquiry_inbox_filters_by_department(signed_in, session_factory) -> None:
+    with session_factory.begin() as session:
+        parks = open_inquiry(session, channel="line", text="公園", now=FIXED_NOW, line_user_id=USER, department="公園緑地課")
+        taxes = open_inquiry(session, channel="line", text="税", now=FIXED_NOW, line_user_id=USER, department="税務課")
+    page = signed_in(Role.ADMIN).get("/admin/inquiries/?status=all&department=税務課").get_data(as_text=True)
+    assert taxes.receipt_number in page and parks.receipt_number not in page
