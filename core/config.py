@@ -33,7 +33,6 @@ class Settings:
     line_api_base: str = LINE_API_BASE
     line_data_api_base: str = LINE_DATA_API_BASE
     media_dir: str = "instance/media"
-    faq_corpus: str = ""
     # The embedded default answers events in a thread of the web process; production
     # turns this off and runs `madoguchi worker` processes instead.
     inline_worker: bool = True
@@ -85,7 +84,6 @@ class Settings:
             line_api_base=env.get("LINE_API_BASE", "").strip() or LINE_API_BASE,
             line_data_api_base=env.get("LINE_DATA_API_BASE", "").strip() or LINE_DATA_API_BASE,
             media_dir=env.get("MEDIA_DIR", "").strip() or "instance/media",
-            faq_corpus=env.get("MADOGUCHI_FAQ_CORPUS", "").strip(),
             inline_worker=not _is_false(env.get("MADOGUCHI_INLINE_WORKER", "")),
             admin_secure_cookies=not _is_false(env.get("ADMIN_SECURE_COOKIES", "")),
             demo=demo,

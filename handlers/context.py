@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -12,12 +12,6 @@ from core.config import Settings
 from core.line_gateway import MAX_MESSAGES_PER_CALL, LineMessage
 from core.models import Direction, LineUser, MessageLog
 from faq.answering import FaqAnswerer
-
-
-class Event(Protocol):
-    """A line-bot-sdk webhook event model (FollowEvent, MessageEvent, …)."""
-
-    type: str
 
 
 @dataclass
@@ -51,4 +45,5 @@ class HandlerContext:
                 ))
 
 
+# Every handler: (a line-bot-sdk event model — FollowEvent, MessageEvent, … —, the context).
 Handler = Callable[[Any, HandlerContext], None]
