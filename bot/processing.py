@@ -97,6 +97,8 @@ class EventProcessor:
         event = Event.from_dict(payload)
         self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
         user = _touch_user(session, row, now)
+        if user is not None and row.event_type == "follow":
+            self._remember_language(user)
         if user is not None and row.event_type == "message" and now - row.received_at > LOADING_AFTER:
             self._show_loading(user.line_user_id)
         ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user,
@@ -142,6 +144,16 @@ class EventProcessor:
 
             self._with_broadcast = WithBroadcastEndpoint(self.line, bulk_client(self.settings))
         return self._with_broadcast
+
+    def _remember_language(self, user: LineUser) -> None:
+        # Only the language is kept from the profile (for broadcasts by language), not the name or picture.
+        try:
+            language = self.line.get_profile(user.line_user_id).get("language")
+        except LineApiError as exc:
+            log.info("profile not available: status=%s", exc.status)
+            return
+        if isinstance(language, str) and language:
+            user.language = language[:16]
 
     def _show_loading(self, line_user_id: str) -> None:
         # A backlog (after an evacuation warning, thousands write at once) means the citizen has

@@ -98,15 +98,15 @@ def load_recipients(session: Session) -> Iterator[Recipient]:
                                                             RecipientCategory.category_id)):
         if category_id in category_keys:
             chosen.setdefault(line_user_id, set()).add(category_keys[category_id])
-    query = (select(LineUser.line_user_id, LineUser.followed_at).where(*_follower_filter()).order_by(LineUser.id)
-             .execution_options(yield_per=10_000))
-    for line_user_id, followed_at in session.execute(query):
+    query = (select(LineUser.line_user_id, LineUser.followed_at, LineUser.language).where(*_follower_filter())
+             .order_by(LineUser.id).execution_options(yield_per=10_000))
+    for line_user_id, followed_at, language in session.execute(query):
         own = settings.get(line_user_id)
         receiving = None
         if own is not None and own.has_chosen:
             receiving = frozenset(chosen.get(line_user_id, ())) | emergency_keys
         area = area_keys.get(own.area_id) if own is not None and own.area_id else None
-        yield Recipient(line_user_id, followed_at=followed_at, area=area, receiving=receiving)
+        yield Recipient(line_user_id, followed_at=followed_at, area=area, receiving=receiving, language=language)
 
 
 def _follower_filter() -> tuple:

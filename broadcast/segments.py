@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-# LINE does not tell us a follower's language unless we ask for the profile; until Madoguchi stores
-# it, everyone counts as a Japanese speaker (the city's language).
+# A follower's language comes from their LINE profile at follow; one we could not learn counts as
+# Japanese (the city's language).
 DEFAULT_LANGUAGE = "ja"
 
 

@@ -57,6 +57,8 @@ class LineGateway(Protocol):
 
     def get_content(self, message_id: str) -> bytes: ...
 
+    def get_profile(self, line_user_id: str) -> dict[str, Any]: ...
+
     # Rich menus (bot/richmenu deploys them; see its README).
 
     def create_rich_menu(self, menu: dict[str, Any]) -> str: ...
@@ -118,6 +120,10 @@ class SdkLineGateway:
 
     def get_content(self, message_id: str) -> bytes:
         return bytes(_call(self._blob.get_message_content, message_id))
+
+    def get_profile(self, line_user_id: str) -> dict[str, Any]:
+        """displayName, language, … of a follower (personal data: Madoguchi keeps only the language)."""
+        return _call(self._api.get_profile, line_user_id).to_dict()
 
     def create_rich_menu(self, menu: dict[str, Any]) -> str:
         """Create a rich menu from LINE's JSON object; returns its id (it has no image yet)."""
@@ -214,6 +220,7 @@ class RecordingLineGateway:
     rejected_reply_tokens: set[str] = field(default_factory=set)
     reject_all_replies: bool = False
     contents: dict[str, bytes] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     _used_tokens: set[str] = field(default_factory=set)
     rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     rich_menu_images: dict[str, tuple[bytes, str]] = field(default_factory=dict)
@@ -243,6 +250,11 @@ class RecordingLineGateway:
         if message_id not in self.contents:
             raise LineApiError(404, "Not found")
         return self.contents[message_id]
+
+    def get_profile(self, line_user_id: str) -> dict[str, Any]:
+        if line_user_id not in self.profiles:
+            raise LineApiError(404, "Not found")
+        return self.profiles[line_user_id]
 
     def texts(self) -> list[str]:
         """Every text message sent, in order (what tests usually assert on)."""

@@ -21,6 +21,8 @@ class LineUser(Base):
     followed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The language of the citizen's LINE app (from their profile at follow), for language segments.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     @property
     def is_blocked(self) -> bool:

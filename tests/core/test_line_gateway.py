@@ -150,3 +150,11 @@ def test_the_recording_fake_refuses_a_token_twice_like_line() -> None:
 def test_retry_keys_are_stable_uuids() -> None:
     assert retry_key_for("reply", "e1") == retry_key_for("reply", "e1") != retry_key_for("reply", "e2")
     assert len(retry_key_for("x")) == 36
+
+
+def test_a_profile_comes_from_line_with_the_language(gateway, emulator) -> None:
+    _say(emulator, type="follow")
+    assert gateway.get_profile(USER)["language"] == "ja"
+    with pytest.raises(LineApiError) as caught:
+        gateway.get_profile("U" + "0" * 32)
+    assert caught.value.status == 404

@@ -190,3 +190,17 @@ def test_a_citizen_who_waited_in_a_backlog_sees_the_loading_animation_first(webh
 def test_an_event_answered_at_once_gets_no_loading_animation(webhook, line) -> None:
     webhook.send(text_event("避難所はどこにありますか"))
     assert [call.kind for call in line.calls] == ["reply"]
+
+
+def test_a_new_followers_language_is_kept_for_broadcasts_by_language(webhook, line, session_factory) -> None:
+    from broadcast.planning import segment_size
+    from broadcast.segments import Segment
+    from tests.webhook_events import OTHER_USER, USER
+
+    line.profiles[USER] = {"userId": USER, "displayName": "市民", "language": "en"}
+    webhook.send(follow_event(user_id=USER), follow_event(user_id=OTHER_USER))  # no profile: counts as Japanese
+    with session_factory() as session:
+        languages = dict(session.execute(select(LineUser.line_user_id, LineUser.language)).all())
+        assert languages == {USER: "en", OTHER_USER: None}
+        assert segment_size(session, Segment(languages=frozenset({"en"}))) == 1
+        assert segment_size(session, Segment(languages=frozenset({"ja"}))) == 1
