@@ -61,6 +61,7 @@ def reset() -> Response:
 def _config_view(state: EmulatorState) -> dict[str, Any]:
     return {"webhook_url": state.webhook_url, "bot_user_id": state.bot_user_id,
             "public_base_url": state.public_base_url, "record_conversations": state.record_conversations,
+            "accept_any_reply_token": state.accept_any_reply_token,
             **{name: getattr(state, attr) for name, attr in CONFIG_NUMBERS.items()}}
 
 
@@ -80,10 +81,11 @@ def set_config() -> Response:
         if url is not None and not is_http:
             return _fail(400, "webhook_url must be an http(s) URL or null")
         state.webhook_url = url
-    if "record_conversations" in body:
-        if not isinstance(body["record_conversations"], bool):
-            return _fail(400, "record_conversations must be true or false")
-        state.record_conversations = body["record_conversations"]
+    for flag in ("record_conversations", "accept_any_reply_token"):
+        if flag in body:
+            if not isinstance(body[flag], bool):
+                return _fail(400, f"{flag} must be true or false")
+            setattr(state, flag, body[flag])
     for name, attr in CONFIG_NUMBERS.items():
         if name in body:
             if not _is_number(body[name]) or body[name] < 0:

@@ -249,3 +249,11 @@ def test_a_push_to_a_user_who_blocked_is_accepted_but_never_shown(
     assert [m["from"] for m in client.get(f"/_emulator/messages?user_id={ALICE}").get_json()] == [
         "user"]
     assert line.get("/v2/bot/message/quota/consumption").get_json() == {"totalUsage": 0}
+
+
+def test_a_load_test_can_have_any_reply_token_accepted_once(line: LineApi, client: FlaskClient) -> None:
+    client.post("/_emulator/config", json={"accept_any_reply_token": True})
+    first = line.reply("nevertoldtotheemulator", text("はい"))
+    again = line.reply("nevertoldtotheemulator", text("はい"))
+    assert first.status_code == 200
+    assert again.status_code == 400 and again.get_json()["message"] == "Invalid reply token"
