@@ -31,6 +31,11 @@ class HandlerContext:
     # The app's settings, for handlers that read city configuration (damage reports: boundary, categories).
     settings: Settings | None = None
 
+    @property
+    def line_user_id(self) -> str | None:
+        """The citizen's LINE id (None for events from no user: groups, rooms)."""
+        return self.line_user.line_user_id if self.line_user else None
+
     def reply(self, *messages: LineMessage) -> None:
         """Queue messages for the reply (at most five per event: LINE's limit per call)."""
         if len(self.replies) + len(messages) > MAX_MESSAGES_PER_CALL:

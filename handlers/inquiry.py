@@ -26,7 +26,7 @@ def start_inquiry(params: dict[str, str], ctx: HandlerContext) -> None:
 def inquire_about_question(params: dict[str, str], ctx: HandlerContext) -> None:
     """After an unanswered question: pass that very question to staff."""
     question = ctx.session.get(QuestionLog, int_param(params, "q"))
-    user_id = ctx.line_user.line_user_id if ctx.line_user else None
+    user_id = ctx.line_user_id
     if question is None or user_id is None or question.line_user_id != user_id or not question.text:
         start_inquiry(params, ctx)  # nothing to carry over: let them write it
         return
@@ -37,7 +37,7 @@ def inquire_about_question(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def on_inquiry_text(event: Any, ctx: HandlerContext) -> None:
     """While an inquiry conversation is going on, the citizen's words go to staff."""
-    user_id = ctx.line_user.line_user_id if ctx.line_user else ""
+    user_id = ctx.line_user_id or ""
     state = current_conversation(ctx.session, user_id, now=ctx.now)
     text = (event.message.text or "").strip()
     inquiry = ctx.session.get(Inquiry, (state.data or {}).get("inquiry_id", 0)) if state else None
@@ -105,7 +105,7 @@ def _received(inquiry: Inquiry, ctx: HandlerContext) -> None:
 
 def _own_open_inquiry(params: dict[str, str], ctx: HandlerContext) -> Inquiry | None:
     inquiry = ctx.session.get(Inquiry, int_param(params, "i"))
-    user_id = ctx.line_user.line_user_id if ctx.line_user else None
+    user_id = ctx.line_user_id
     if inquiry is None or user_id is None or inquiry.line_user_id != user_id or not inquiry.is_open:
         return None
     return inquiry

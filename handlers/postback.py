@@ -60,7 +60,7 @@ def _choose(params: dict[str, str], ctx: HandlerContext) -> None:
     """A もしかして candidate was chosen: answer it, and count the question as answered."""
     question_id, faq_id = int_param(params, "q"), params.get("f", "")
     document = ctx.answerer.index.get(faq_id)
-    chosen = record_choice(ctx.session, question_id, faq_id, line_user_id=_user_id(ctx)) if document else None
+    chosen = record_choice(ctx.session, question_id, faq_id, line_user_id=ctx.line_user_id) if document else None
     if chosen is None or document is None:
         ctx.reply(replies.text(texts.CHOICE_EXPIRED, quick_replies=replies.main_menu()))
         return
@@ -70,7 +70,7 @@ def _choose(params: dict[str, str], ctx: HandlerContext) -> None:
 def _feedback(params: dict[str, str], ctx: HandlerContext) -> None:
     helpful = params.get("v") == "1"
     if params.get("v") not in ("0", "1") or record_feedback(
-            ctx.session, int_param(params, "q"), helpful, line_user_id=_user_id(ctx), now=ctx.now) is None:
+            ctx.session, int_param(params, "q"), helpful, line_user_id=ctx.line_user_id, now=ctx.now) is None:
         ctx.reply(replies.text(texts.UNKNOWN_ACTION, quick_replies=replies.main_menu()))
         return
     if helpful:
@@ -79,9 +79,6 @@ def _feedback(params: dict[str, str], ctx: HandlerContext) -> None:
     ask_staff = replies.postback_action(texts.ASK_STAFF, "inquire", q=params.get("q", ""))
     ctx.reply(replies.text(texts.FEEDBACK_SORRY, quick_replies=[ask_staff]))
 
-
-def _user_id(ctx: HandlerContext) -> str | None:
-    return ctx.line_user.line_user_id if ctx.line_user else None
 
 
 POSTBACK_ACTIONS: dict[str, Callable[[dict[str, str], HandlerContext], None]] = {

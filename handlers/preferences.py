@@ -10,7 +10,7 @@ MAX_AREA_BUTTONS = 12  # LINE shows at most 13 quick replies; one is "back"
 
 def show_editor(params: dict[str, str], ctx: HandlerContext) -> None:
     """The current choice, with a quick reply per category to switch it, plus area and done."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     prefs = preferences_of(ctx.session, user_id)
@@ -19,7 +19,7 @@ def show_editor(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def show_summary(params: dict[str, str], ctx: HandlerContext) -> None:
     """「設定を確認」: the current choice, and a way to change it."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     prefs = preferences_of(ctx.session, user_id)
@@ -28,7 +28,7 @@ def show_summary(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def toggle(params: dict[str, str], ctx: HandlerContext) -> None:
     """Switch one category, then show the editor again."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     if not toggle_category(ctx.session, user_id, params.get("c", ""), now=ctx.now):
@@ -49,7 +49,7 @@ def choose_area(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def set_area_choice(params: dict[str, str], ctx: HandlerContext) -> None:
     """Store the chosen area, then show the editor again."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     if set_area(ctx.session, user_id, params.get("a", ""), now=ctx.now) is None:
@@ -60,7 +60,7 @@ def set_area_choice(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def done(params: dict[str, str], ctx: HandlerContext) -> None:
     """Confirm what was saved."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     ctx.reply(replies.text(texts.PREFS_SAVED + "\n" + summary(preferences_of(ctx.session, user_id))))
@@ -93,6 +93,3 @@ def _editor_actions(prefs: Preferences) -> list[dict]:
              replies.postback_action(texts.PREFS_DONE, "pref_done")]
     return toggles[: replies.MAX_QUICK_REPLY_ITEMS - len(fixed)] + fixed
 
-
-def _user_id(ctx: HandlerContext) -> str | None:
-    return ctx.line_user.line_user_id if ctx.line_user else None

@@ -34,12 +34,9 @@ def _config(ctx: HandlerContext) -> ReportConfig:
     return report_config(getattr(ctx, "settings", None))
 
 
-def _user_id(ctx: HandlerContext) -> str | None:
-    return ctx.line_user.line_user_id if ctx.line_user else None
-
 
 def _draft(ctx: HandlerContext) -> Report | None:
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     return current_draft(ctx.session, user_id, now=ctx.now) if user_id else None
 
 
@@ -58,7 +55,7 @@ def _ask(ctx: HandlerContext, draft: Report, *lead: LineMessage) -> None:
 
 def start_report(params: dict[str, str], ctx: HandlerContext) -> None:
     """通報する: a new draft, or the offer to carry on with the one in progress."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     draft = current_draft(ctx.session, user_id, now=ctx.now)
@@ -75,7 +72,7 @@ def start_report(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def start_over(params: dict[str, str], ctx: HandlerContext) -> None:
     """最初から: drop the draft in progress and begin again."""
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is None:
         return
     draft = start_draft(ctx.session, user_id, now=ctx.now, ttl=_config(ctx).draft_ttl)
@@ -138,7 +135,7 @@ def go_back(params: dict[str, str], ctx: HandlerContext) -> None:
 
 def cancel(params: dict[str, str], ctx: HandlerContext) -> None:
     """やめる: drop the draft and leave the conversation."""
-    draft, user_id = _draft(ctx), _user_id(ctx)
+    draft, user_id = _draft(ctx), ctx.line_user_id
     if draft is not None:
         abandon_draft(draft, now=ctx.now)
     if user_id is not None:
@@ -149,7 +146,7 @@ def cancel(params: dict[str, str], ctx: HandlerContext) -> None:
 def submit(params: dict[str, str], ctx: HandlerContext) -> None:
     """送信する: the receipt number; a second tap (or a redelivered tap) is told it is already in."""
     report = ctx.session.get(Report, int_param(params, "r"))
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if report is None or user_id is None or report.line_user_id != user_id:
         _gone(ctx)
         return
@@ -190,7 +187,7 @@ def on_report_text(event: Any, ctx: HandlerContext) -> None:
         return
     draft = _draft(ctx)
     if draft is None:  # submitted or abandoned elsewhere: the words are an ordinary question again
-        leave_conversation(ctx.session, _user_id(ctx) or "")
+        leave_conversation(ctx.session, ctx.line_user_id or "")
         _ask_faq(event, ctx, reminder=False)
         return
     if takes_text(step_of(draft)) and text:
@@ -301,7 +298,7 @@ def _ask_faq(event: Any, ctx: HandlerContext, *, reminder: bool) -> None:
 
 
 def _gone(ctx: HandlerContext) -> None:
-    user_id = _user_id(ctx)
+    user_id = ctx.line_user_id
     if user_id is not None:
         leave_conversation(ctx.session, user_id)
     ctx.reply(replies.text(texts.DRAFT_GONE, quick_replies=replies.main_menu()))

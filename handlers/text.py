@@ -33,7 +33,7 @@ def on_text(event: Any, ctx: HandlerContext) -> None:
     result = ctx.answerer.match(question)
     offered = [hit.faq_id for hit in result.hits[:MAX_CANDIDATES]] if result.outcome is Outcome.CANDIDATES else []
     logged = log_question(
-        ctx.session, channel="line", line_user_id=ctx.line_user.line_user_id if ctx.line_user else None,
+        ctx.session, channel="line", line_user_id=ctx.line_user_id,
         text=question, outcome=QuestionOutcome(result.outcome.value),
         faq_external_id=result.hits[0].faq_id if result.outcome is Outcome.ANSWERED else None,
         candidate_ids=offered, confidence=result.confidence, now=ctx.now)
