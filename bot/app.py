@@ -9,7 +9,7 @@ from flask import Flask
 
 from admin.web import register_admin
 from bot import health, open311, webchat, webhook
-from bot.processing import EventProcessor, InlineWorker
+from bot.processing import SEND_THREADS, EventProcessor, InlineWorker
 from bot.runtime import Runtime
 from core.config import Settings
 from core.db import make_engine, make_session_factory, utcnow
@@ -33,8 +33,10 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
                                   api_base=settings.line_api_base, data_api_base=settings.line_data_api_base)
     with session_factory() as session:
         answerer = FaqAnswerer.from_database(session)
-    processor = EventProcessor(session_factory, line, answerer, clock, settings=settings)
     run_worker = settings.inline_worker if start_worker is None else start_worker
+    # Draining by hand (tests) sends one reply at a time, in order.
+    processor = EventProcessor(session_factory, line, answerer, clock, settings=settings,
+                               send_threads=SEND_THREADS if run_worker else 1)
     worker = InlineWorker(processor) if run_worker else None
     app.extensions["madoguchi"] = Runtime(settings=settings, engine=engine, session_factory=session_factory,
                                           line=line, answerer=answerer, clock=clock, processor=processor,

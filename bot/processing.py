@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import traceback
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from linebot.v3.webhooks import Event
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
 from core.conversation import current_conversation
 from core.config import Settings
-from core.inbox import claim_next, mark_done, record_failure
+from core.inbox import claim_due, mark_done, record_failure, waiting_message_events
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
 from core.metrics import EVENTS_PROCESSED
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
@@ -30,9 +34,15 @@ from reports.storage import LocalMediaStorage
 
 log = logging.getLogger(__name__)
 
-# When an event has waited this long in the inbox, show LINE's loading animation before answering.
+# Events claimed and answered in one transaction: one commit (one disk flush) for many answers
+# is what lets a worker keep up after an evacuation warning, when thousands write at once.
+EVENT_BATCH = 20
+# When the events in hand waited this long, the worker is behind: citizens queued after them are
+# shown LINE's loading animation, so they know an answer is coming.
 LOADING_AFTER = timedelta(seconds=1)
-LOADING_SECONDS = 5  # LINE accepts 5..60 in steps of 5; the answer ends it early
+LOADING_LOOKAHEAD = 50  # queued message events looked at each time
+LOADING_REMEMBERED = 10_000  # inbox ids already shown the animation (each is shown it once)
+SEND_THREADS = 8  # replies in flight at once per worker (LINE answers in tens of milliseconds)
 BROADCAST_BATCH = 5  # broadcast chunks the inline worker sends between looks at the inbox
 
 
@@ -50,40 +60,76 @@ class EventProcessor:
     """Claims pending inbox events and runs their handlers."""
 
     def __init__(self, session_factory: sessionmaker, line: LineGateway, answerer: FaqAnswerer,
-                 clock: Callable[[], datetime], *, settings: Settings | None = None) -> None:
+                 clock: Callable[[], datetime], *, settings: Settings | None = None, send_threads: int = 1,
+                 batch_size: int = EVENT_BATCH) -> None:
         self.session_factory = session_factory
         self.line = line
         self.answerer = answerer
         self.clock = clock
         self.settings = settings
+        self.batch_size = batch_size
         # Report photos are stored under MEDIA_DIR; without settings (bare tests) they wait undownloaded.
         self.media = LocalMediaStorage(settings.media_dir) if settings is not None else None
+        # Replies of a batch go out in parallel (each citizen's in order); one thread keeps tests deterministic.
+        self._sender = ThreadPoolExecutor(send_threads, thread_name_prefix="madoguchi-send") if send_threads > 1 else None
+        self._shown_loading: OrderedDict[int, None] = OrderedDict()
 
     def process_next(self) -> bool:
-        """Process the oldest pending event. False when there was none."""
-        inbox_id: int | None = None
+        """Process the oldest pending events (up to a batch). False when there was none."""
+        return self.process_batch() > 0
+
+    def process_batch(self) -> int:
+        """Claim up to a batch of due events and answer them in one transaction; returns how many were taken.
+
+        When one of them fails, the batch is rolled back and each event gets a transaction of its own,
+        so one bad event costs its neighbours a retry, never their answers.
+        """
+        now = self.clock()
+        claimed: list[int] = []
         try:
             with self.session_factory.begin() as session:
-                row = claim_next(session, now=self.clock())
-                if row is None:
-                    return False
-                inbox_id = row.id
-                outgoing = self._handle(session, row)
+                rows = claim_due(session, now=now, limit=self.batch_size)
+                claimed = [row.id for row in rows]
+                oldest = min((row.received_at for row in rows), default=now)
+                outgoing = [reply for row in rows if (reply := self._handle(session, row)) is not None]
         except Exception as exc:  # one event's failure must never stop the others
-            if inbox_id is None:
+            if not claimed:
                 raise
-            self._record_failure(inbox_id, exc)
-            return True
-        if outgoing is not None:
-            self._send(outgoing)
-        return True
+            if len(claimed) == 1:
+                self._record_failure(claimed[0], exc)
+            else:
+                log.info("batch of %d rolled back (%s): processing them one by one", len(claimed), type(exc).__name__)
+                for inbox_id in claimed:
+                    self._process_alone(inbox_id)
+            return len(claimed)
+        if not claimed:
+            return 0
+        if now - oldest > LOADING_AFTER:
+            self._show_loading_to_queued(after_id=max(claimed), waited=now - oldest)
+        self._send_all(outgoing)
+        return len(claimed)
 
     def drain(self, *, limit: int = 10_000) -> int:
-        """Process pending events until none is left (or `limit`); returns how many were taken."""
+        """Process pending events until none is left (or about `limit`); returns how many were taken."""
         count = 0
-        while count < limit and self.process_next():
-            count += 1
+        while count < limit and (taken := self.process_batch()):
+            count += taken
         return count
+
+    def close(self) -> None:
+        """Wait for replies still being sent, then release the sending threads."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+
+    def _process_alone(self, inbox_id: int) -> None:
+        try:
+            with self.session_factory.begin() as session:
+                rows = claim_due(session, now=self.clock(), limit=1, inbox_id=inbox_id)
+                outgoing = [reply for row in rows if (reply := self._handle(session, row)) is not None]
+        except Exception as exc:
+            self._record_failure(inbox_id, exc)
+            return
+        self._send_all(outgoing)
 
     def _handle(self, session: Session, row: InboxEvent) -> Outgoing | None:
         now = self.clock()
@@ -99,8 +145,6 @@ class EventProcessor:
         user = _touch_user(session, row, now)
         if user is not None and row.event_type == "follow":
             self._remember_language(user)
-        if user is not None and row.event_type == "message" and now - row.received_at > LOADING_AFTER:
-            self._show_loading(user.line_user_id)
         ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user,
                              settings=self.settings)
         handler(event, ctx)
@@ -155,14 +199,49 @@ class EventProcessor:
         if isinstance(language, str) and language:
             user.language = language[:16]
 
-    def _show_loading(self, line_user_id: str) -> None:
-        # A backlog (after an evacuation warning, thousands write at once) means the citizen has
-        # waited already: LINE's loading dots tell them an answer is coming. Purely cosmetic, so
-        # a failure here must not fail the event.
+    def _show_loading_to_queued(self, *, after_id: int, waited: timedelta) -> None:
+        # A backlog (after an evacuation warning, thousands write at once): citizens whose messages
+        # are still queued see LINE's loading dots, for about as long as the events in hand waited.
+        # Each queued event is looked at once; the answer ends the animation early.
+        with self.session_factory() as session:
+            queued = waiting_message_events(session, after_id=after_id, limit=LOADING_LOOKAHEAD)
+        users: list[str] = []
+        for inbox_id, line_user_id, _ in queued:
+            if inbox_id in self._shown_loading:
+                continue
+            self._shown_loading[inbox_id] = None
+            if line_user_id not in users:
+                users.append(line_user_id)
+        while len(self._shown_loading) > LOADING_REMEMBERED:
+            self._shown_loading.popitem(last=False)
+        seconds = loading_seconds(waited)
+        for line_user_id in users:
+            self._submit(self._show_loading, line_user_id, seconds)
+
+    def _show_loading(self, line_user_id: str, seconds: int) -> None:
+        # Purely cosmetic, so a failure here must not fail anything.
         try:
-            self.line.show_loading(line_user_id, LOADING_SECONDS)
+            self.line.show_loading(line_user_id, seconds)
         except LineApiError as exc:
             log.info("loading animation refused: status=%s", exc.status)
+
+    def _send_all(self, outgoing: Sequence[Outgoing]) -> None:
+        # In parallel across citizens, in order for each one (two questions, two answers, same order).
+        by_citizen: dict[str, list[Outgoing]] = {}
+        for item in outgoing:
+            by_citizen.setdefault(item.line_user_id or item.webhook_event_id, []).append(item)
+        for items in by_citizen.values():
+            self._submit(self._send_in_order, items)
+
+    def _send_in_order(self, items: Sequence[Outgoing]) -> None:
+        for item in items:
+            self._send(item)
+
+    def _submit(self, function: Callable[..., None], *args: Any) -> None:
+        if self._sender is None:
+            function(*args)
+        else:
+            self._sender.submit(function, *args)
 
     def _send(self, outgoing: Outgoing) -> None:
         try:
@@ -171,6 +250,8 @@ class EventProcessor:
                           messages=outgoing.messages, retry_key=retry_key_for("reply", outgoing.webhook_event_id))
         except LineApiError as exc:
             log.warning("reply failed: event=%s status=%s", outgoing.webhook_event_id, exc.status)
+        except Exception:  # on a sending thread nobody else would see it
+            log.exception("reply failed: event=%s", outgoing.webhook_event_id)
 
     def _record_failure(self, inbox_id: int, exc: BaseException) -> None:
         EVENTS_PROCESSED.labels(type="unknown", result="failed").inc()
@@ -179,6 +260,11 @@ class EventProcessor:
         log.error("event failed: inbox_id=%s error=%s\n%s", inbox_id, type(exc).__name__, stack)
         with self.session_factory.begin() as session:
             record_failure(session, inbox_id, exc, now=self.clock())
+
+
+def loading_seconds(waited: timedelta) -> int:
+    """LINE accepts 5..60 seconds in steps of 5: about as long as the events in hand waited."""
+    return min(60, max(5, 5 * math.ceil(waited.total_seconds() / 5)))
 
 
 def _is_group_message(payload: dict[str, Any]) -> bool:
@@ -192,8 +278,12 @@ def _touch_user(session: Session, row: InboxEvent, now: datetime) -> LineUser | 
         return None
     user = session.scalars(select(LineUser).where(LineUser.line_user_id == row.line_user_id)).first()
     if user is None:
-        user = LineUser(line_user_id=row.line_user_id, first_seen_at=now)
-        session.add(user)
+        # INSERT … ON CONFLICT DO NOTHING: another worker may be adding the same new citizen right
+        # now, and a unique-key error would roll back this worker's whole batch.
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(insert(LineUser).values(line_user_id=row.line_user_id, first_seen_at=now)
+                        .on_conflict_do_nothing(index_elements=["line_user_id"]))
+        user = session.scalars(select(LineUser).where(LineUser.line_user_id == row.line_user_id)).one()
     if row.event_type == "message":
         user.last_message_at = now
         message = row.payload.get("message") or {}
@@ -223,11 +313,12 @@ class InlineWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the current event and stop."""
+        """Finish the current events, send their replies, and stop."""
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        self.processor.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():

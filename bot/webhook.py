@@ -49,8 +49,8 @@ def _receive() -> tuple[str, int]:
         return "Malformed webhook body", 400
     rt = runtime()
     try:
-        with rt.session_factory.begin() as session:
-            new_ids = store_events(session, events, now=rt.clock())
+        with rt.engine.begin() as connection:
+            new_ids = store_events(connection, events, now=rt.clock())
     except SQLAlchemyError as exc:
         # Not acknowledged, so LINE redelivers it later (when redelivery is on): nothing is lost silently.
         log.error("webhook: could not store %d event(s): %s", len(events), type(exc).__name__)

@@ -7,7 +7,7 @@ import logging
 import signal
 import threading
 
-from bot.processing import EventProcessor, InlineWorker
+from bot.processing import SEND_THREADS, EventProcessor, InlineWorker
 from broadcast.emergency import bulk_client
 from broadcast.worker import DeliveryWorker
 from core.config import Settings
@@ -29,7 +29,8 @@ def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
                           data_api_base=settings.line_data_api_base)
     with session_factory() as session:
         answerer = FaqAnswerer.from_database(session)
-    events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings),
+    events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings,
+                                        send_threads=SEND_THREADS),
                           idle_seconds=POLL_SECONDS)
     # Broadcast chunks go through the broadcast package's paced client (it has LINE's broadcast
     # endpoint and keeps each endpoint under its rate limit).

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,21 +20,29 @@ MAX_ATTEMPTS = 3
 RETRY_DELAYS = (timedelta(seconds=10), timedelta(seconds=60))
 
 
-def store_events(session: Session, events: Iterable[Mapping[str, Any]], *, now: datetime) -> list[int]:
-    """Insert events keyed by webhookEventId; redeliveries of stored events are dropped. Returns new row ids."""
+def store_events(executor: Session | Connection, events: Iterable[Mapping[str, Any]], *, now: datetime) -> list[int]:
+    """Insert events keyed by webhookEventId; redeliveries of stored events are dropped. Returns new row ids.
+
+    Takes a plain Connection too: the webhook stores with Core, which costs a fraction of an ORM
+    session on the path that must acknowledge LINE fast.
+    """
     rows = [_row_for(event, now) for event in events]
     if not rows:
         return []
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
     # ON CONFLICT DO NOTHING keeps two concurrent deliveries of one event from both landing,
-    # which a SELECT-then-INSERT would not.
-    statement = (
-        insert(InboxEvent)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id)
-    )
-    return sorted(session.scalars(statement).all())
+    # which a SELECT-then-INSERT would not. One statement for any number of rows, so it is
+    # compiled once and cached (a multi-row VALUES would be compiled on every webhook).
+    statement = _INSERT_IGNORING_DUPLICATES[bind.dialect.name]
+    return sorted(executor.execute(statement, rows).scalars().all())
+
+
+_INSERT_IGNORING_DUPLICATES = {
+    name: insert(InboxEvent.__table__)
+    .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+    .returning(InboxEvent.__table__.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def _row_for(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -60,17 +68,42 @@ def _row_for(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 def claim_next(session: Session, *, now: datetime) -> InboxEvent | None:
     """Lock and return the oldest event due for processing, skipping ones another worker holds."""
+    claimed = claim_due(session, now=now, limit=1)
+    return claimed[0] if claimed else None
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, inbox_id: int | None = None) -> list[InboxEvent]:
+    """Lock and return up to `limit` of the oldest events due for processing (or just `inbox_id`, if due)."""
     statement = (
         select(InboxEvent)
         .where(InboxEvent.status == InboxStatus.PENDING,
                or_(InboxEvent.next_attempt_at.is_(None), InboxEvent.next_attempt_at <= now))
         .order_by(InboxEvent.id)
-        .limit(1)
+        .limit(limit)
         # SKIP LOCKED lets any number of PostgreSQL workers share the queue; SQLite ignores it
         # (its single writer lock already serialises the embedded worker).
         .with_for_update(skip_locked=True)
     )
-    return session.scalars(statement).first()
+    if inbox_id is not None:
+        statement = statement.where(InboxEvent.id == inbox_id)
+    return list(session.scalars(statement))
+
+
+def waiting_message_events(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str, datetime]]:
+    """(id, LINE user id, received at) of pending message events queued behind `after_id`, oldest first.
+
+    Read without locks: it only tells whom to show LINE's loading animation while they wait.
+    """
+    statement = (
+        select(InboxEvent.id, InboxEvent.line_user_id, InboxEvent.received_at)
+        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > after_id,
+               InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
+               # the animation shows in a one-to-one chat; group members' messages are not answered
+               InboxEvent.payload["source"]["type"].as_string() == "user")
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    )
+    return [(row.id, row.line_user_id, row.received_at) for row in session.execute(statement)]
 
 
 def mark_done(event: InboxEvent, *, now: datetime, status: InboxStatus = InboxStatus.DONE) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from flask import Flask, Response, jsonify, render_template, request
+from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import run_simple
 
 from emulator import chat_menu, control, messaging, richmenu
 from emulator.state import EXTENSION_KEY, EmulatorState
@@ -74,9 +74,33 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     return app
 
 
+class _EmulatorServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn with ONE worker process (the emulated platform's state lives in its memory) and threads.
+
+    Like LINE, it keeps connections alive: werkzeug's development server closes every connection,
+    which made each API call pay a new TCP connection and thread and skewed our load benchmarks.
+    """
+
+    def __init__(self, config: EmulatorConfig, bind: str) -> None:
+        self.config = config
+        self.bind = bind
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in {"bind": self.bind, "workers": 1, "worker_class": "gthread",
+                           # Enough threads for the bot's replies while webhooks are open and for
+                           # injected "hang" faults, which hold a thread each.
+                           "threads": 64, "keepalive": 30, "timeout": 0, "graceful_timeout": 5,
+                           "accesslog": None, "errorlog": "-", "loglevel": "warning"}.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app(self.config)
+
+
 def serve(config: EmulatorConfig, *, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Run the emulator with werkzeug, threaded (the bot replies while a webhook is open)."""
-    run_simple(host, port, create_app(config), threaded=True, use_reloader=False)
+    """Run the emulator until SIGTERM/SIGINT (the bot replies while a webhook is open: threaded)."""
+    _EmulatorServer(config, f"{host}:{port}").run()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -180,11 +180,31 @@ def test_a_long_answer_is_split_into_several_messages_at_sentence_ends() -> None
     assert parts[0].endswith("。") and "".join(parts) == body
 
 
-def test_a_citizen_who_waited_in_a_backlog_sees_the_loading_animation_first(webhook, line, clock) -> None:
+def test_citizens_queued_behind_a_backlog_see_the_loading_animation_while_they_wait(webhook, line, clock) -> None:
+    from tests.webhook_events import OTHER_USER
+
+    webhook.processor.batch_size = 1  # the worker is behind: one event in hand, the next one queued
     assert webhook.post(text_event("避難所はどこにありますか")).status_code == 200
-    clock.advance(3)  # the worker reaches the event three seconds after it arrived
+    clock.advance(3)  # the worker reaches the first event three seconds after it arrived
+    assert webhook.post(text_event("ごみの出し方を教えて", user_id=OTHER_USER)).status_code == 200
     webhook.processor.drain()
-    assert [call.kind for call in line.calls] == ["loading", "reply"]
+    assert [call.kind for call in line.calls] == ["loading", "reply", "reply"]
+    assert line.calls[0].to == (OTHER_USER,)  # the one still waiting, not the one being answered
+
+
+def test_a_queued_citizen_is_shown_the_loading_animation_once(webhook, line, clock) -> None:
+    from tests.webhook_events import OTHER_USER, USER
+
+    webhook.processor.batch_size = 1
+    for question in ("避難所はどこ", "ごみの日", "住民票"):
+        assert webhook.post(text_event(question)).status_code == 200
+    assert webhook.post(text_event("図書館の時間", user_id=OTHER_USER)).status_code == 200
+    clock.advance(3)
+    webhook.processor.drain()
+    # The first event in hand: the three behind it are shown the animation, once per citizen and
+    # once per event — not again each time the worker takes the next one.
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == [USER, OTHER_USER]
+    assert [call.kind for call in line.calls].count("reply") == 4
 
 
 def test_an_event_answered_at_once_gets_no_loading_animation(webhook, line) -> None:
