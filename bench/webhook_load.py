@@ -46,6 +46,7 @@ TOKEN = "bench-access-token"
 DESTINATION = "U" + "f" * 32
 DEFAULT_DATABASE = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/load_bench")
 POLL_SECONDS = 0.1
+WORKER_NICE = 10  # as in deploy/systemd/madoguchi-worker@.service
 REPLY_PATH = "/v2/bot/message/reply"
 PUSH_PATH = "/v2/bot/message/push"
 # Questions the sample FAQ has no answer for: the bot must still say something (an apology, a menu).
@@ -151,10 +152,10 @@ def _cli(env: dict[str, str], *args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def _spawn(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+def _spawn(command: list[str], env: dict[str, str] | None = None, *, nice: int = 0) -> subprocess.Popen:
     # A session of its own, so gunicorn's workers go down with their arbiter.
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
 
 
 def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
@@ -326,7 +327,8 @@ def _summary(args: argparse.Namespace, sent: list[Sent], record: Record) -> dict
             "answer_ms_p50": rounded(percentile(answers, 50)), "answer_ms_p99": rounded(percentile(answers, 99)),
             "answered_within_2s": sum(1 for a in answers if a <= 2000),
             "client_lag_ms_p99": rounded(percentile(lag, 99)),
-            "workers": args.workers, "web_workers": args.web_workers, "grace_seconds": args.grace,
+            "workers": args.workers, "worker_nice": WORKER_NICE, "web_workers": args.web_workers,
+            "grace_seconds": args.grace,
             "answer_resolution_ms": POLL_SECONDS * 1000, "machine_cores": os.cpu_count(),
             "load_average": round(os.getloadavg()[0], 2)}
 
@@ -368,7 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         _cli(env, "db", "upgrade")
         _cli(env, "faq", "import", str(FAQ_CSV))
         processes.append(_spawn([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env))
-        processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env) for _ in range(args.workers))
+        # Nice 10, as deploy/systemd/madoguchi-worker@.service runs them: acks first in a surge.
+        processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env, nice=WORKER_NICE)
+                         for _ in range(args.workers))
         _wait_http(f"http://127.0.0.1:{port}/healthz", "madoguchi serve")
         sessions = {"emulator": processes[0].pid, "serve": processes[1].pid,
                     **{f"worker{n}": p.pid for n, p in enumerate(processes[2:])}}
