@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
-from core.conversation import current_conversation
+from bot.prefetch import BatchLookups
 from core.config import Settings
 from core.inbox import claim_due, mark_done, record_failure, waiting_message_events
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
@@ -91,7 +91,8 @@ class EventProcessor:
                 rows = claim_due(session, now=now, limit=self.batch_size)
                 claimed = [row.id for row in rows]
                 oldest = min((row.received_at for row in rows), default=now)
-                outgoing = [reply for row in rows if (reply := self._handle(session, row)) is not None]
+                lookups = BatchLookups.load(session, rows)
+                outgoing = [reply for row in rows if (reply := self._handle(session, row, lookups)) is not None]
         except Exception as exc:  # one event's failure must never stop the others
             if not claimed:
                 raise
@@ -125,16 +126,16 @@ class EventProcessor:
         try:
             with self.session_factory.begin() as session:
                 rows = claim_due(session, now=self.clock(), limit=1, inbox_id=inbox_id)
-                outgoing = [reply for row in rows if (reply := self._handle(session, row)) is not None]
+                outgoing = [reply for row in rows if (reply := self._handle(session, row, BatchLookups())) is not None]
         except Exception as exc:
             self._record_failure(inbox_id, exc)
             return
         self._send_all(outgoing)
 
-    def _handle(self, session: Session, row: InboxEvent) -> Outgoing | None:
+    def _handle(self, session: Session, row: InboxEvent, lookups: BatchLookups) -> Outgoing | None:
         now = self.clock()
         payload = row.payload
-        conversation = current_conversation(session, row.line_user_id, now=now) if row.line_user_id else None
+        conversation = lookups.conversation(session, row.line_user_id, now=now) if row.line_user_id else None
         handler = handler_for(row.event_type, row.message_type, conversation.kind if conversation else None)
         if handler is None or _is_group_message(payload):
             mark_done(row, now=now, status=InboxStatus.IGNORED)
@@ -142,7 +143,7 @@ class EventProcessor:
             return None
         event = Event.from_dict(payload)
         self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
-        user = _touch_user(session, row, now)
+        user = _touch_user(session, row, now, lookups)
         if user is not None and row.event_type == "follow":
             self._remember_language(user)
         ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user,
@@ -273,10 +274,10 @@ def _is_group_message(payload: dict[str, Any]) -> bool:
     return payload.get("type") == "message" and source_type in ("group", "room")
 
 
-def _touch_user(session: Session, row: InboxEvent, now: datetime) -> LineUser | None:
+def _touch_user(session: Session, row: InboxEvent, now: datetime, lookups: BatchLookups) -> LineUser | None:
     if not row.line_user_id or (row.payload.get("source") or {}).get("type") != "user":
         return None
-    user = session.scalars(select(LineUser).where(LineUser.line_user_id == row.line_user_id)).first()
+    user = lookups.user(session, row.line_user_id)
     if user is None:
         # INSERT … ON CONFLICT DO NOTHING: another worker may be adding the same new citizen right
         # now, and a unique-key error would roll back this worker's whole batch.

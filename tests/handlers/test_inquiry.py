@@ -124,3 +124,12 @@ def test_asking_staff_about_someone_elses_question_starts_a_fresh_inquiry(webhoo
     webhook.send(postback_event(data, user_id=OTHER_USER))
     assert "お問い合わせ内容を送ってください" in _last(line)["text"]
     assert _inquiries(session_factory) == []
+
+
+def test_a_message_right_behind_the_menu_tap_in_the_same_batch_becomes_the_inquiry(
+        webhook, line, session_factory) -> None:
+    # Both events reach the worker together (one webhook body, one batch): the second must see the
+    # conversation the first one started, not the "no conversation" the batch read beforehand.
+    webhook.send(postback_event("action=inquiry"), text_event("道路の白線が消えかけています"))
+    assert "受付番号" in _last(line)["text"]
+    assert [m.text for m in _inquiries(session_factory)[0].messages] == ["道路の白線が消えかけています"]
