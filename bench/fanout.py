@@ -5,6 +5,8 @@ broadcast to everyone, runs `madoguchi broadcast worker` processes until the emu
 recipient, optionally `kill -9`-ing the workers K times at random moments and restarting them. Every
 figure comes from the emulator's own record (GET /_emulator/recipients), not from our database.
 `--emergency` instead times `madoguchi broadcast emergency` (one broadcast-endpoint call).
+`--demo` sends with `madoguchi demo` itself (SQLite, its inline worker; pointed at this emulator with
+--line-api), so that `--kills` kill the whole demo process.
 
 SPEC: `error_before=0.01,error_after=0.005,hang=0.005` (probability per multicast call); hangs last
 --hang-seconds (default 8 s, longer than the client's 5 s timeout). Writes bench/results/fanout*.json.
@@ -19,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,10 @@ DEFAULT_DATABASE = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@1
 def main(argv: list[str] | None = None) -> int:
     """Run one scenario and print its JSON."""
     args = _parser().parse_args(argv)
+    if args.demo:
+        args.workers = 1
+        if args.database_url == DEFAULT_DATABASE:
+            args.database_url = f"sqlite:///{tempfile.mkdtemp(prefix='fanout-demo-')}/demo.db"
     emulator, url = _start_emulator()
     try:
         _configure(url, args)
@@ -69,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=8, help="threads per worker process")
     parser.add_argument("--batch", type=int, default=10, help="chunks per transaction")
     parser.add_argument("--emergency", action="store_true", help="time `madoguchi broadcast emergency` instead")
+    parser.add_argument("--demo", action="store_true", help="send with `madoguchi demo` (SQLite) instead of workers")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600)
@@ -141,6 +149,8 @@ def _worker_env(args: argparse.Namespace, url: str) -> dict[str, str]:
 def _start_workers(args: argparse.Namespace, url: str) -> list[subprocess.Popen]:
     command = [sys.executable, "-m", "bot.cli", "broadcast", "worker", "--threads", str(args.threads),
                "--batch", str(args.batch)]
+    if args.demo:  # the whole embedded default: web tier, inline worker and scheduler in one process
+        command = [sys.executable, "-m", "bot.cli", "demo", "--port", str(_free_port()), "--line-api", url]
     return [subprocess.Popen(command, cwd=ROOT, env=_worker_env(args, url), stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL) for _ in range(args.workers)]
 
@@ -205,7 +215,7 @@ def _result(args: argparse.Namespace, summary: dict[str, Any], *, chunks: int, f
             "seconds_from_worker_start": round(last - spawned, 3), "plan_seconds": round(plan_seconds, 3),
             "faults": args.faults, "hang_seconds": args.hang_seconds if args.faults else None, "kills": args.kills,
             "resume_seconds": resumes, "workers": args.workers, "threads": args.threads, "batch": args.batch,
-            "database": args.database_url.split(":")[0]}
+            "database": args.database_url.split(":")[0], "sender": "madoguchi demo" if args.demo else "workers"}
 
 
 def _emergency(args: argparse.Namespace, url: str) -> dict[str, Any]:

@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--emulator-port", type=int, default=8001)
     demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--line-api", help="use the LINE emulator already running at this URL instead of embedding one")
     demo.set_defaults(run=_demo)
 
     richmenu = commands.add_parser("richmenu", help="the LINE rich menu").add_subparsers(title="richmenu commands")
@@ -345,7 +346,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(host=args.host, port=args.port, emulator_port=args.emulator_port)
+    return run_demo(host=args.host, port=args.port, emulator_port=args.emulator_port, line_api=args.line_api)
 
 
 

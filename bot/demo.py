@@ -28,27 +28,34 @@ SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "faq" / "sample" / "minato
 log = logging.getLogger(__name__)
 
 
-def run_demo(*, host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 8001) -> int:
-    """Migrate, seed, start both servers, print the URLs, and run until Ctrl-C."""
+def run_demo(*, host: str = "127.0.0.1", port: int = 8000, emulator_port: int = 8001,
+             line_api: str | None = None) -> int:
+    """Migrate, seed, start both servers, print the URLs, and run until Ctrl-C.
+
+    `line_api` points the demo at a LINE emulator already running elsewhere (the fan-out benchmark
+    kills and restarts the demo, and the emulator's record must outlive it) instead of embedding one.
+    """
     from emulator.app import EmulatorConfig, create_app as create_emulator
 
-    emulator_url = f"http://{host}:{emulator_port}"
+    stop = _stop_on_sigterm()  # before anything starts: a SIGTERM during start-up must stop cleanly too
+    emulator_url = line_api.rstrip("/") if line_api else f"http://{host}:{emulator_port}"
     settings = Settings.from_env({
-        "MADOGUCHI_DEMO": "1", "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        **os.environ, "MADOGUCHI_DEMO": "1", "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         "LINE_API_BASE": emulator_url, "LINE_DATA_API_BASE": emulator_url,
     })
     prepare_database(settings.database_url)
-    emulator = create_emulator(EmulatorConfig(
-        channel_secret=settings.line_channel_secret, channel_access_token=settings.line_channel_access_token,
-        webhook_url=f"http://{host}:{port}/callback", public_base_url=emulator_url))
-    servers = [make_server(host, emulator_port, emulator, threaded=True),
-               make_server(host, port, create_app(settings), threaded=True)]
+    servers = [make_server(host, port, create_app(settings), threaded=True)]
+    if not line_api:
+        emulator = create_emulator(EmulatorConfig(
+            channel_secret=settings.line_channel_secret, channel_access_token=settings.line_channel_access_token,
+            webhook_url=f"http://{host}:{port}/callback", public_base_url=emulator_url))
+        servers.append(make_server(host, emulator_port, emulator, threaded=True))
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()
     from bot.scheduler import start_for_app
 
-    scheduler = start_for_app(servers[1].app)  # scheduled broadcasts; the inline worker delivers them
+    scheduler = start_for_app(servers[0].app)  # scheduled broadcasts; the inline worker delivers them
     _deploy_rich_menu(settings)
     print(f"""
 Madoguchi demo is running (SQLite: {settings.database_url}).
@@ -59,7 +66,7 @@ Madoguchi demo is running (SQLite: {settings.database_url}).
   Emulator record:     {emulator_url}/_emulator/requests
 Press Ctrl-C to stop.
 """, flush=True)
-    _wait_for_interrupt()
+    _wait_for_interrupt(stop)
     if scheduler is not None:
         scheduler.shutdown()
     _shutdown(servers)
@@ -96,9 +103,13 @@ def _deploy_rich_menu(settings: Settings) -> None:
         log.warning("rich menu not deployed: %s", exc)
 
 
-def _wait_for_interrupt() -> None:
+def _stop_on_sigterm() -> threading.Event:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
+
+
+def _wait_for_interrupt(stop: threading.Event) -> None:
     try:
         while not stop.wait(0.5):
             pass

@@ -305,8 +305,9 @@ class InlineWorker:
         self._thread = threading.Thread(target=self._run, name="madoguchi-inline-worker", daemon=True)
 
     def start(self) -> None:
-        """Start the thread (once)."""
+        """Start the thread (once); its first pass runs at once (work a crash or restart left behind)."""
         if not self._thread.is_alive():
+            self._wake.set()
             self._thread.start()
 
     def notify(self) -> None:

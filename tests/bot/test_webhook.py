@@ -190,3 +190,22 @@ def test_a_database_that_fails_gets_503_so_line_redelivers(webhook, session_fact
         session.execute(text("DROP TABLE message_log"))
         session.execute(text("DROP TABLE webhook_inbox"))
     assert webhook.post(text_event("住民票")).status_code == 503
+
+
+def test_a_starting_worker_answers_what_was_left_pending_at_once(webhook, session_factory, line) -> None:
+    # After a crash or a restart nobody posts a webhook to wake the worker: it must look by itself.
+    import time
+
+    from bot.processing import InlineWorker
+
+    assert webhook.post(text_event("粗大ごみの出し方")).status_code == 200
+    worker = InlineWorker(webhook.processor, idle_seconds=60)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while _inbox(session_factory)[0].status is InboxStatus.PENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert _inbox(session_factory)[0].status is InboxStatus.DONE
+    assert [call.kind for call in line.calls] == ["reply"]
