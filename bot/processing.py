@@ -239,10 +239,13 @@ class EventProcessor:
             self._send(item)
 
     def _submit(self, function: Callable[..., None], *args: Any) -> None:
-        if self._sender is None:
-            function(*args)
-        else:
-            self._sender.submit(function, *args)
+        if self._sender is not None:
+            try:
+                self._sender.submit(function, *args)
+                return
+            except RuntimeError:  # the pool was closed while a batch was still in hand: send from here
+                pass
+        function(*args)
 
     def _send(self, outgoing: Outgoing) -> None:
         try:

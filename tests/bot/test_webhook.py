@@ -209,3 +209,17 @@ def test_a_starting_worker_answers_what_was_left_pending_at_once(webhook, sessio
         worker.stop()
     assert _inbox(session_factory)[0].status is InboxStatus.DONE
     assert [call.kind for call in line.calls] == ["reply"]
+
+
+def test_replies_of_a_batch_finished_after_the_sending_threads_closed_are_still_sent(
+        webhook, app, session_factory, line) -> None:
+    # A worker told to stop closes its sending threads; a batch still in hand must not lose its answers.
+    from bot.processing import EventProcessor
+
+    runtime = app.extensions["madoguchi"]
+    processor = EventProcessor(runtime.session_factory, line, runtime.answerer, runtime.clock,
+                               settings=runtime.settings, send_threads=4)
+    processor.close()
+    assert webhook.post(text_event("粗大ごみの出し方"), text_event("住民票の取り方")).status_code == 200
+    assert processor.drain() == 2
+    assert [call.kind for call in line.calls] == ["reply", "reply"]
