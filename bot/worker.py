@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 # Without the webhook in the same process there is nobody to wake the loop: look every 0.2 s.
 POLL_SECONDS = 0.2
+# How long SIGTERM waits for the events in hand: in effect no limit of our own. A batch whose LINE
+# calls hang can outlast any guess, and giving up half-way is the worst outcome: the event thread
+# commits its rows after the reply threads were closed, and those answers are lost for good. The
+# service manager's SIGKILL (TimeoutStopSec) instead rolls the batch back for another worker.
+STOP_WAIT_SECONDS = 3600.0
 
 
 def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
@@ -27,8 +32,7 @@ def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
     session_factory = make_session_factory(engine)
     line = SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
                           data_api_base=settings.line_data_api_base)
-    with session_factory() as session:
-        answerer = FaqAnswerer.from_database(session)
+    answerer = FaqAnswerer.from_database_when_reachable(session_factory)
     events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings,
                                         send_threads=SEND_THREADS),
                           idle_seconds=POLL_SECONDS)
@@ -46,7 +50,8 @@ def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
     except KeyboardInterrupt:
         pass
     log.info("worker stopping: finishing work in hand")
-    events.stop()
+    deliveries.stopping.set()  # both finish what they hold at the same time, not one after the other
+    events.stop(timeout=STOP_WAIT_SECONDS)
     deliveries.stop()
     engine.dispose()
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,14 +58,32 @@ def value_enum(enum_class: type[enum.Enum], name: str) -> Enum:
                 values_callable=lambda members: [m.value for m in members])
 
 
+# A PostgreSQL that stops answering (its host down, the network cut) must fail a request in seconds,
+# not hold it: by default libpq waits for a new connection as long as the kernel keeps retrying (about
+# two minutes), and a pooled connection's pre-ping to a dead host waits out TCP's retransmissions
+# (about fifteen). Meanwhile the webhook blocks past LINE's timeout and every gunicorn thread fills up,
+# /readyz included. libpq's minimum connect timeout is 2 s.
+CONNECT_TIMEOUT_SECONDS = 2
+TCP_USER_TIMEOUT_MS = 5000
+
+
 def make_engine(database_url: str) -> Engine:
-    """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3, pre-ping)."""
+    """An engine for SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3, pre-ping, bounded waits)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args=postgres_connect_args(url.query))
+
+
+def postgres_connect_args(query: Mapping[str, object]) -> dict[str, int]:
+    """libpq's time limits, unless the URL sets its own (`?connect_timeout=10`)."""
+    # tcp_user_timeout: how long sent data may stay unacknowledged before the connection is
+    # declared dead; a slow query sends nothing meanwhile, so it is not cut short.
+    defaults = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "tcp_user_timeout": TCP_USER_TIMEOUT_MS}
+    return {name: value for name, value in defaults.items() if name not in query}
 
 
 def _sqlite_engine(database_url: str) -> Engine:
