@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from admin.web import register_admin
-from bot import health, open311, webchat, webhook
+from bot import api_docs, health, open311, webchat, webhook
 from bot.processing import SEND_THREADS, EventProcessor, InlineWorker
 from bot.runtime import Runtime
 from core.config import Settings
@@ -31,8 +31,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
     session_factory = make_session_factory(engine)
     line = line or SdkLineGateway(access_token=settings.line_channel_access_token,
                                   api_base=settings.line_api_base, data_api_base=settings.line_data_api_base)
-    with session_factory() as session:
-        answerer = FaqAnswerer.from_database(session)
+    answerer = FaqAnswerer.from_database_when_reachable(session_factory)
     run_worker = settings.inline_worker if start_worker is None else start_worker
     # Draining by hand (tests) sends one reply at a time, in order.
     processor = EventProcessor(session_factory, line, answerer, clock, settings=settings,
@@ -45,6 +44,7 @@ def create_app(settings: Settings | None = None, *, line: LineGateway | None = N
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webchat.blueprint)
     app.register_blueprint(open311.blueprint)
+    app.register_blueprint(api_docs.blueprint)
     register_admin(app)
     if worker is not None:
         worker.start()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -74,18 +75,41 @@ class LineGateway(Protocol):
     def delete_rich_menu(self, rich_menu_id: str) -> None: ...
 
 
+# Waits between push attempts after a failure LINE may recover from (the retry key makes repeats safe).
+PUSH_RETRY_DELAYS = (0.5, 2.0)
+
+
 def reply_or_push(line: LineGateway, *, reply_token: str | None, to: str | None,
-                  messages: Sequence[LineMessage], retry_key: str) -> str:
-    """Reply with the token; when LINE rejects it (too old, used), push instead. Returns "reply" or "push"."""
+                  messages: Sequence[LineMessage], retry_key: str,
+                  sleep: Callable[[float], None] = time.sleep) -> str:
+    """Reply with the token; push instead when LINE rejects the token or the reply fails. Returns "reply" or "push".
+
+    A reply that failed with a 5xx, 429 or a timeout must not leave the citizen without an answer: the
+    event is already committed as done, so nothing would send it later. A reply has no retry key, so
+    if LINE did deliver it before failing the citizen sees the answer twice — better than never.
+    The push carries the retry key: its own retries are never delivered twice.
+    """
     if reply_token:
         try:
             line.reply(reply_token, messages)
             return "reply"
         except ReplyTokenRejectedError:
             log.info("reply token rejected; falling back to push")
+        except LineApiError as error:
+            if not error.is_retryable:
+                raise
+            log.warning("reply failed: status=%s; pushing instead", error.status)
     if not to:
         raise LineApiError(0, "no reply token and no recipient to push to")
-    line.push(to, messages, retry_key=retry_key)
+    for delay in PUSH_RETRY_DELAYS:
+        try:
+            line.push(to, messages, retry_key=retry_key)
+            return "push"
+        except LineApiError as error:
+            if not error.is_retryable:
+                raise
+            sleep(delay)
+    line.push(to, messages, retry_key=retry_key)  # the last try: its error goes to the caller
     return "push"
 
 

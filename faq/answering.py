@@ -7,13 +7,15 @@ without a rebuild blocking anyone.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from faq.index import FaqDocument, FaqIndex
 from faq.match import Match, match
@@ -22,6 +24,7 @@ from faq.services import load_documents, to_document
 from faq.synonym_groups import synonym_table, synonyms_signature
 
 SYNC_INTERVAL_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class FaqAnswerer:
@@ -39,6 +42,7 @@ class FaqAnswerer:
         self._applied_at_boundary: set[tuple[str, int]] = set()
         self._synonyms: tuple[int, datetime | None] | None = None  # the city's synonym groups it was built with
         self._checked_at = time.monotonic()
+        self._built = True  # False only for an answerer started while the database was down
 
     @classmethod
     def from_documents(cls, documents: Iterable[FaqDocument]) -> FaqAnswerer:
@@ -52,6 +56,23 @@ class FaqAnswerer:
         answerer._rebuild(session)
         return answerer
 
+    @classmethod
+    def from_database_when_reachable(cls, session_factory: sessionmaker) -> FaqAnswerer:
+        """from_database, or — when the database is down as the process starts — one built at its first sync.
+
+        A gunicorn worker recycled during an outage must still boot: one that cannot stops gunicorn
+        altogether, and then nobody gets even a 503. Until its first sync the answerer refuses to
+        answer (sync raises while the database stays down), so nobody is told "no answer" wrongly.
+        """
+        try:
+            with session_factory() as session:
+                return cls.from_database(session)
+        except SQLAlchemyError as exc:
+            log.warning("FAQ index not loaded (%s): it will be built when the database answers", type(exc).__name__)
+            answerer = cls(FaqIndex.build([]))
+            answerer._built = False
+            return answerer
+
     def _rebuild(self, session: Session) -> None:
         # Everything re-analysed: the first build, and after the city changed its synonyms.
         latest = session.scalar(select(FaqEntry.updated_at).order_by(FaqEntry.updated_at.desc()).limit(1))
@@ -60,6 +81,7 @@ class FaqAnswerer:
         self._synced_until = latest
         self._applied_at_boundary = {(row.external_id, row.version) for row in session.execute(
             select(FaqEntry.external_id, FaqEntry.version).where(FaqEntry.updated_at == latest))}
+        self._built = True
 
     @property
     def index(self) -> FaqIndex:
@@ -72,10 +94,13 @@ class FaqAnswerer:
 
     def sync(self, session: Session, *, force: bool = False) -> int:
         """Apply entries changed in the database since the last sync; returns how many were applied."""
-        if not force and time.monotonic() - self._checked_at < SYNC_INTERVAL_SECONDS:
+        if self._built and not force and time.monotonic() - self._checked_at < SYNC_INTERVAL_SECONDS:
             return 0
         with self._lock:
             self._checked_at = time.monotonic()
+            if not self._built:
+                self._rebuild(session)
+                return len(self._index)
             if synonyms_signature(session) != self._synonyms:
                 self._rebuild(session)  # a few seconds, once per synonym edit, in each process
                 return len(self._index)

@@ -158,3 +158,39 @@ def test_a_profile_comes_from_line_with_the_language(gateway, emulator) -> None:
     with pytest.raises(LineApiError) as caught:
         gateway.get_profile("U" + "0" * 32)
     assert caught.value.status == 404
+
+
+def _fault(emulator: ServerThread, endpoint: str, mode: str, count: int, status: int = 500) -> None:
+    requests.post(f"{emulator.url}/_emulator/faults",
+                  json={"endpoint": endpoint, "mode": mode, "count": count, "status": status}, timeout=5).raise_for_status()
+
+
+def test_a_reply_that_fails_on_lines_side_is_pushed_instead_so_the_citizen_gets_an_answer(gateway, emulator) -> None:
+    token = _say(emulator, text="粗大ごみ")["reply_token"]
+    _fault(emulator, "reply", "error_before", 1)
+    how = reply_or_push(gateway, reply_token=token, to=USER, messages=HELLO, retry_key=retry_key_for("reply", "e2"))
+    assert how == "push"
+    assert [c["status"] for c in _recorded(emulator, "/v2/bot/message/reply")] == [500]
+    [push] = _recorded(emulator, "/v2/bot/message/push")
+    assert push["status"] == 200 and push["retry_key"] == retry_key_for("reply", "e2")
+
+
+def test_a_failing_push_is_retried_with_the_same_key_and_delivered_once(gateway, emulator) -> None:
+    _fault(emulator, "push", "error_before", 1)
+    _fault(emulator, "push", "error_after", 1)  # accepted, but we see a 500: the retry gets 409
+    waits: list[float] = []
+    how = reply_or_push(gateway, reply_token=None, to=USER, messages=HELLO, retry_key=retry_key_for("push", "e3"),
+                        sleep=waits.append)
+    assert how == "push" and len(waits) == 2
+    assert [c["status"] for c in _recorded(emulator, "/v2/bot/message/push")] == [500, 500, 409]
+    assert len([m for m in requests.get(f"{emulator.url}/_emulator/messages", params={"user_id": USER},
+                                        timeout=5).json() if m["from"] != "user"]) == 1
+
+
+def test_a_reply_refused_for_a_reason_a_push_would_not_fix_is_not_pushed(gateway, emulator) -> None:
+    token = _say(emulator, text="粗大ごみ")["reply_token"]
+    bad = [{"type": "text", "text": ""}]  # LINE refuses empty text: a push would be refused the same way
+    with pytest.raises(LineApiError) as caught:
+        reply_or_push(gateway, reply_token=token, to=USER, messages=bad, retry_key=retry_key_for("reply", "e4"))
+    assert not caught.value.is_retryable
+    assert _recorded(emulator, "/v2/bot/message/push") == []

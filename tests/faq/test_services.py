@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.db import make_engine, make_session_factory
 from faq.corpus_csv import read_csv
 from faq.models import FaqEntry, FaqParaphrase
 from faq.services import export_rows, import_rows, list_categories, load_documents, questions_in_category
@@ -124,3 +125,17 @@ def test_a_city_synonym_group_makes_its_words_find_the_same_answer_in_every_proc
     assert answerer.match(question).hits[0].faq_id == "t-gomi-001"
     with session_factory.begin() as session, pytest.raises(SynonymError):
         save_group(session, "ひとつだけ", staff="suzuki", now=FIXED_NOW)
+
+
+def test_a_process_started_while_the_database_was_down_builds_its_index_at_the_first_sync(
+        session_factory, seeded_faq) -> None:
+    from faq.answering import FaqAnswerer
+
+    unreachable = make_session_factory(make_engine("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"))
+    answerer = FaqAnswerer.from_database_when_reachable(unreachable)  # boots instead of raising
+    assert answerer.index.get("t-bousai-001") is None
+    with session_factory() as session:
+        assert answerer.sync(session) > 0  # at once, not after the once-a-second pause
+    assert answerer.match("避難所はどこにありますか").hits[0].faq_id == "t-bousai-001"
+    with session_factory() as session:
+        assert answerer.sync(session) == 0  # built: back to checking once a second
