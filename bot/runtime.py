@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.store_guard import StoreGuard
 from core.config import Settings
 from core.line_gateway import LineGateway
 from faq.answering import FaqAnswerer
@@ -30,6 +31,7 @@ class Runtime:
     clock: Callable[[], datetime]
     processor: EventProcessor
     worker: InlineWorker | None = None
+    store_guard: StoreGuard = field(default_factory=StoreGuard)
 
 
 def runtime() -> Runtime:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import runtime
 from core.inbox import store_events
-from core.metrics import WEBHOOK_DUPLICATES, WEBHOOK_EVENTS, WEBHOOK_SECONDS
+from core.metrics import WEBHOOK_DUPLICATES, WEBHOOK_EVENTS, WEBHOOK_REFUSED, WEBHOOK_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,12 @@ def _receive() -> tuple[str, int]:
         log.warning("malformed webhook body: %s", exc)
         return "Malformed webhook body", 400
     rt = runtime()
+    if rt.store_guard.is_stuck():
+        # The database hangs (see bot/store_guard.py): refuse at once, LINE redelivers later.
+        WEBHOOK_REFUSED.labels(reason="database_stuck").inc()
+        return "Temporarily unavailable", 503
     try:
-        with rt.engine.begin() as connection:
+        with rt.store_guard.storing(), rt.engine.begin() as connection:
             new_ids = store_events(connection, events, now=rt.clock())
     except SQLAlchemyError as exc:
         # Not acknowledged, so LINE redelivers it later (when redelivery is on): nothing is lost silently.

@@ -12,6 +12,8 @@ WEBHOOK_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0))
 WEBHOOK_EVENTS = Counter("madoguchi_webhook_events_total", "Events received, by type", ["type"])
 WEBHOOK_DUPLICATES = Counter("madoguchi_webhook_duplicates_total", "Redelivered events dropped as already stored")
+WEBHOOK_REFUSED = Counter("madoguchi_webhook_refused_total", "Webhooks answered 503 without trying the database",
+                          ["reason"])
 EVENTS_PROCESSED = Counter("madoguchi_events_processed_total", "Events processed, by type and result",
                            ["type", "result"])
 QUESTIONS = Counter("madoguchi_questions_total", "Questions answered, by channel and outcome",
