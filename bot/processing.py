@@ -22,7 +22,7 @@ from bot.prefetch import BatchLookups
 from core.config import Settings
 from core.inbox import claim_due, mark_done, record_failure, waiting_message_events
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
-from core.metrics import EVENTS_PROCESSED
+from core.metrics import EVENTS_PROCESSED, event_type_label
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from faq.answering import FaqAnswerer
 from handlers.context import HandlerContext
@@ -139,7 +139,7 @@ class EventProcessor:
         handler = handler_for(row.event_type, row.message_type, conversation.kind if conversation else None)
         if handler is None or _is_group_message(payload):
             mark_done(row, now=now, status=InboxStatus.IGNORED)
-            EVENTS_PROCESSED.labels(type=row.event_type[:40], result="ignored").inc()
+            EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="ignored").inc()
             return None
         event = Event.from_dict(payload)
         self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
@@ -150,7 +150,7 @@ class EventProcessor:
                              settings=self.settings)
         handler(event, ctx)
         mark_done(row, now=now)
-        EVENTS_PROCESSED.labels(type=row.event_type, result="done").inc()
+        EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="done").inc()
         if not ctx.replies:
             return None
         return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))

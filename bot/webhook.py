@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import runtime
 from core.inbox import store_events
-from core.metrics import WEBHOOK_DUPLICATES, WEBHOOK_EVENTS, WEBHOOK_REFUSED, WEBHOOK_SECONDS
+from core.metrics import WEBHOOK_DUPLICATES, WEBHOOK_EVENTS, WEBHOOK_REFUSED, WEBHOOK_SECONDS, event_type_label
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _receive() -> tuple[str, int]:
     if new_ids and rt.worker is not None:
         rt.worker.notify()
     for event in events:
-        WEBHOOK_EVENTS.labels(type=event["type"][:40]).inc()
+        WEBHOOK_EVENTS.labels(type=event_type_label(event["type"])).inc()
     WEBHOOK_DUPLICATES.inc(len(events) - len(new_ids))
     current_app.logger.debug("webhook: %d event(s), %d new", len(events), len(new_ids))
     return "OK", 200

@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+# The event kinds of LINE's webhook.yml. A label takes only these (or "other"): the type comes from the
+# request body, and free text in a label would let each new value make a new time series.
+LINE_EVENT_TYPES = frozenset({
+    "message", "unsend", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft", "postback",
+    "videoPlayComplete", "beacon", "accountLink", "membership", "module", "activated", "deactivated",
+    "botSuspended", "botResumed", "delivery",
+})
+
+
+def event_type_label(event_type: object) -> str:
+    """The event's type as a metric label: one of LINE's kinds, or "other"."""
+    return event_type if isinstance(event_type, str) and event_type in LINE_EVENT_TYPES else "other"
+
+
 WEBHOOK_SECONDS = Histogram(
     "madoguchi_webhook_seconds", "Time from a webhook request to its acknowledgement",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0))

@@ -48,3 +48,15 @@ def test_metrics_count_webhook_events_answers_and_the_inbox(client, webhook) -> 
     assert sample(after, "madoguchi_questions_total") == sample(before, "madoguchi_questions_total") + 1
     assert sample(after, "madoguchi_inbox_pending") == 0
     assert "madoguchi_webhook_seconds_bucket" in after
+
+
+def test_an_event_type_from_the_body_never_becomes_a_free_text_metric_label(client, webhook) -> None:
+    from tests.webhook_events import text_event
+
+    odd = text_event("こんにちは")
+    odd["type"] = "購読\u2028x"  # a kind no LINE release has: stored and ignored, counted as "other"
+    assert webhook.post(odd).status_code == 200
+    webhook.processor.drain()
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "購読" not in metrics
+    assert 'madoguchi_webhook_events_total{type="other"}' in metrics
