@@ -251,11 +251,12 @@ def _staff_create(args: argparse.Namespace) -> int:
 
 
 def _privacy_purge(args: argparse.Namespace) -> int:
-    from bot.privacy import RetentionPolicy, purge_expired
+    from bot.privacy import RetentionPolicy, media_storage_from_env, purge_expired
     from core.db import utcnow
 
-    counts = _in_transaction(lambda session: purge_expired(session, RetentionPolicy.from_env(dict(os.environ)),
-                                                           now=utcnow()))
+    env = dict(os.environ)
+    counts = _in_transaction(lambda session: purge_expired(session, RetentionPolicy.from_env(env),
+                                                           media_storage_from_env(env), now=utcnow()))
     print(json.dumps(counts))
     return 0
 
@@ -269,9 +270,10 @@ def _privacy_export(args: argparse.Namespace) -> int:
 
 
 def _privacy_delete(args: argparse.Namespace) -> int:
-    from bot.privacy import delete_citizen
+    from bot.privacy import delete_citizen, media_storage_from_env
 
-    print(json.dumps(_in_transaction(lambda session: delete_citizen(session, args.line_user_id))))
+    storage = media_storage_from_env(os.environ)
+    print(json.dumps(_in_transaction(lambda session: delete_citizen(session, args.line_user_id, storage))))
     return 0
 
 

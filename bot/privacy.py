@@ -5,18 +5,30 @@ here logs the data it handles: only counts.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, event, func, or_, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from broadcast.models import RecipientCategory, RecipientSettings
+from core.config import Settings
 from core.conversation import ConversationState
 from core.models import InboxEvent, LineUser, MessageLog
 from faq.models import QuestionLog
 from inquiries.models import Inquiry, InquiryMessage, InquiryStatus
+from reports.models import PhotoStatus, Report, ReportEvent, ReportNotice, ReportPhoto, ReportSubscription
+from reports.status import CLOSED, ReportStatus
+from reports.storage import LocalMediaStorage, MediaStorage
+
+log = logging.getLogger(__name__)
+
+# Reports the city never received: the citizen's draft, kept as expired once abandoned.
+UNSENT = (ReportStatus.DRAFT, ReportStatus.EXPIRED)
+_PENDING_FILES = "madoguchi.privacy.pending_files"
 
 
 @dataclass(frozen=True)
@@ -27,22 +39,45 @@ class RetentionPolicy:
     question_text_days: int = 365   # question wording (statistics keep the counts forever)
     inquiry_days: int = 3 * 365     # closed inquiries, counted from closing
     webhook_days: int = 30          # raw webhook payloads in the inbox
+    # An abandoned draft was never sent to the city, so nothing depends on it; a week after it expired
+    # still lets staff look into "I sent a photo and the report vanished" before it goes.
+    report_draft_days: int = 7
+    # Closed reports, counted from closing: as long as inquiries, for the same reason (a repair can be
+    # questioned, a claim over a road defect can come years later, and staff may need the reporter's
+    # words and photos). After that the reporter, their words and photos go; the anonymous report stays.
+    report_days: int = 3 * 365
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> RetentionPolicy:
-        """RETENTION_MESSAGE_DAYS, RETENTION_QUESTION_TEXT_DAYS, RETENTION_INQUIRY_DAYS, RETENTION_WEBHOOK_DAYS."""
+    def from_env(cls, env: Mapping[str, str]) -> RetentionPolicy:
+        """RETENTION_MESSAGE_DAYS, _QUESTION_TEXT_DAYS, _INQUIRY_DAYS, _WEBHOOK_DAYS, _REPORT_DRAFT_DAYS and
+        _REPORT_DAYS; a value that is not a number of days keeps the default."""
         defaults = cls()
         def days(name: str, default: int) -> int:
             value = env.get(name, "").strip()
             return int(value) if value.isdigit() else default
-        return cls(days("RETENTION_MESSAGE_DAYS", defaults.message_days),
-                   days("RETENTION_QUESTION_TEXT_DAYS", defaults.question_text_days),
-                   days("RETENTION_INQUIRY_DAYS", defaults.inquiry_days),
-                   days("RETENTION_WEBHOOK_DAYS", defaults.webhook_days))
+        return cls(message_days=days("RETENTION_MESSAGE_DAYS", defaults.message_days),
+                   question_text_days=days("RETENTION_QUESTION_TEXT_DAYS", defaults.question_text_days),
+                   inquiry_days=days("RETENTION_INQUIRY_DAYS", defaults.inquiry_days),
+                   webhook_days=days("RETENTION_WEBHOOK_DAYS", defaults.webhook_days),
+                   report_draft_days=days("RETENTION_REPORT_DRAFT_DAYS", defaults.report_draft_days),
+                   report_days=days("RETENTION_REPORT_DAYS", defaults.report_days))
 
 
-def purge_expired(session: Session, policy: RetentionPolicy, *, now: datetime) -> dict[str, int]:
-    """Delete or blank what is older than the policy allows; returns counts by kind."""
+def media_storage_from_env(env: Mapping[str, str]) -> LocalMediaStorage:
+    """Where report photos are (MEDIA_DIR, as Settings reads it).
+
+    Read here rather than through Settings: the purge runs from the scheduler and the command line,
+    which need the database but not LINE's secrets.
+    """
+    return LocalMediaStorage(env.get("MEDIA_DIR", "").strip() or Settings.media_dir)
+
+
+def purge_expired(session: Session, policy: RetentionPolicy, storage: MediaStorage, *,
+                  now: datetime) -> dict[str, int]:
+    """Delete or blank what is older than the policy allows; returns counts by kind.
+
+    Photo files are deleted from `storage` once the session commits (nothing is deleted on rollback).
+    """
     def before(days: int) -> datetime:
         return now - timedelta(days=days)
 
@@ -58,7 +93,27 @@ def purge_expired(session: Session, policy: RetentionPolicy, *, now: datetime) -
         "webhook_payloads": session.execute(delete(InboxEvent).where(
             InboxEvent.received_at < before(policy.webhook_days))).rowcount or 0,
     }
+    counts.update(_purge_reports(session, storage, drafts_before=before(policy.report_draft_days),
+                                 closed_before=before(policy.report_days)))
     return counts
+
+
+def _purge_reports(session: Session, storage: MediaStorage, *, drafts_before: datetime,
+                   closed_before: datetime) -> dict[str, int]:
+    """Abandoned drafts go whole; old closed reports lose their reporter, words, photos and followers."""
+    # A draft without an expiry (none should be) is judged by its last change, so none is kept forever.
+    abandoned = select(Report.id).where(Report.status.in_(UNSENT),
+                                        func.coalesce(Report.expires_at, Report.updated_at) < drafts_before)
+    closed_criteria = (Report.status.in_(CLOSED), Report.closed_at < closed_before)
+    closed = select(Report.id).where(*closed_criteria)
+    photos = _delete_photos(session, storage, abandoned) + _delete_photos(session, storage, closed)
+    drafts = _delete_reports(session, abandoned)
+    for table in (ReportSubscription, ReportNotice):
+        session.execute(delete(table).where(table.report_id.in_(closed)))
+    # Only reports still holding something count, so that each night reports what it changed.
+    anonymised = _unlink_reports(session, *closed_criteria, or_(
+        Report.line_user_id.is_not(None), Report.place_text != "", Report.description != ""))
+    return {"report_drafts": drafts, "report_photos": photos, "reports_anonymised": anonymised}
 
 
 def export_citizen(session: Session, line_user_id: str) -> dict[str, Any]:
@@ -84,11 +139,35 @@ def export_citizen(session: Session, line_user_id: str) -> dict[str, Any]:
                                     for m in i.messages]} for i in inquiries],
         "delivery_preferences": None if settings is None else {
             "has_chosen": settings.has_chosen, "area_id": settings.area_id, "updated_at": _iso(settings.updated_at)},
+        "reports": _export_reports(session, line_user_id),
+        "report_subscriptions": _export_subscriptions(session, line_user_id),
     }
 
 
-def delete_citizen(session: Session, line_user_id: str) -> dict[str, int]:
-    """Erase one citizen (削除請求): their words and links to them; anonymous counts stay for the statistics."""
+def _export_reports(session: Session, line_user_id: str) -> list[dict[str, Any]]:
+    # Drafts too: the citizen's words and photos are kept while a draft waits for the purge.
+    reports = session.scalars(select(Report).where(Report.line_user_id == line_user_id).order_by(Report.id))
+    return [{"receipt_number": r.receipt_number, "status": r.status.value, "category": r.category_code,
+             "created_at": _iso(r.created_at), "submitted_at": _iso(r.submitted_at), "closed_at": _iso(r.closed_at),
+             "latitude": r.latitude, "longitude": r.longitude, "address": r.address, "place_text": r.place_text,
+             "description": r.description, "is_urgent": r.is_urgent,
+             # Photos rejected, never received from LINE or redacted are not kept, so not counted.
+             "photos": sum(p.status in (PhotoStatus.PENDING, PhotoStatus.STORED) for p in r.photos)}
+            for r in reports]
+
+
+def _export_subscriptions(session: Session, line_user_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(select(ReportSubscription, Report.receipt_number, Report.status).join(Report)
+                           .where(ReportSubscription.line_user_id == line_user_id).order_by(ReportSubscription.id))
+    return [{"receipt_number": s.receipt_number, "following": number, "status": status.value,
+             "since": _iso(s.created_at)} for s, number, status in rows]
+
+
+def delete_citizen(session: Session, line_user_id: str, storage: MediaStorage) -> dict[str, int]:
+    """Erase one citizen (削除請求): their words and links to them; anonymous counts stay for the statistics.
+
+    Photo files are deleted from `storage` once the session commits (nothing is deleted on rollback).
+    """
     counts = {
         "messages": session.execute(delete(MessageLog).where(MessageLog.line_user_id == line_user_id)).rowcount or 0,
         "questions": session.execute(update(QuestionLog).where(QuestionLog.line_user_id == line_user_id)
@@ -100,6 +179,7 @@ def delete_citizen(session: Session, line_user_id: str) -> dict[str, int]:
             RecipientCategory.line_user_id == line_user_id)).rowcount or 0,
         "webhook_payloads": session.execute(delete(InboxEvent).where(
             InboxEvent.line_user_id == line_user_id)).rowcount or 0,
+        **_erase_reports(session, storage, line_user_id),
     }
     session.execute(delete(RecipientSettings).where(RecipientSettings.line_user_id == line_user_id))
     counts["account"] = session.execute(delete(LineUser).where(LineUser.line_user_id == line_user_id)).rowcount or 0
@@ -113,6 +193,88 @@ def _delete_inquiries(session: Session, line_user_id: str) -> int:
     removed = session.execute(delete(InquiryMessage).where(InquiryMessage.inquiry_id.in_(inquiry_ids))).rowcount or 0
     session.execute(delete(Inquiry).where(Inquiry.id.in_(inquiry_ids)))
     return removed
+
+
+def _erase_reports(session: Session, storage: MediaStorage, line_user_id: str) -> dict[str, int]:
+    """Drafts go; submitted reports stay for the city's record of the repair, without the citizen.
+
+    In this order: the reports are found by their link to the citizen, which is cut last.
+    """
+    own = select(Report.id).where(Report.line_user_id == line_user_id)
+    return {
+        # Pushed notices too: each one still names the citizen.
+        "report_notices": session.execute(delete(ReportNotice).where(
+            ReportNotice.line_user_id == line_user_id)).rowcount or 0,
+        "report_subscriptions": session.execute(delete(ReportSubscription).where(
+            ReportSubscription.line_user_id == line_user_id)).rowcount or 0,
+        # Even from a report the city keeps: a photo can show faces, number plates or the citizen's home.
+        "report_photos": _delete_photos(session, storage, own),
+        "report_drafts": _delete_reports(session, own.where(Report.status.in_(UNSENT))),
+        "reports": _unlink_reports(session, Report.line_user_id == line_user_id),
+    }
+
+
+def _delete_photos(session: Session, storage: MediaStorage, report_ids: Select) -> int:
+    """Delete the photos of these reports (rows now, files after the commit); returns how many rows."""
+    # RETURNING gives the keys of the rows actually deleted: on PostgreSQL, a worker storing a photo
+    # at this moment holds its row, and the key it writes is the one returned here.
+    keys = session.scalars(delete(ReportPhoto).where(ReportPhoto.report_id.in_(report_ids))
+                           .returning(ReportPhoto.storage_key)).all()
+    _delete_files_after_commit(session, storage, [key for key in keys if key])
+    return len(keys)
+
+
+def _delete_reports(session: Session, report_ids: Select) -> int:
+    """Delete these reports and everything hanging from them (their photos must be deleted first)."""
+    for table in (ReportNotice, ReportSubscription, ReportEvent):
+        session.execute(delete(table).where(table.report_id.in_(report_ids)))
+    return session.execute(delete(Report).where(Report.id.in_(report_ids))).rowcount or 0
+
+
+def _unlink_reports(session: Session, *criteria: Any) -> int:
+    """Cut reports from their reporter and blank the citizen's own words; place, category and history stay.
+
+    `updated_at` stays too: the public record (Open311) says when the city last worked on a report.
+    """
+    return session.execute(update(Report).where(*criteria)
+                           .values(line_user_id=None, place_text="", description="")).rowcount or 0
+
+
+def _delete_files_after_commit(session: Session, storage: MediaStorage, keys: list[str]) -> None:
+    """Delete these files when the session commits; forget them when its transaction ends otherwise.
+
+    Rows first, files after: a failed commit must not leave rows pointing at photos already gone. The
+    price is that a crash between the commit and the deletion leaves files no row points at. A savepoint
+    rolled back does not take its files off the list: callers run these in a transaction of their own.
+    """
+    if not keys:
+        return
+    if _PENDING_FILES not in session.info:
+        session.info[_PENDING_FILES] = []
+        event.listen(session, "after_commit", _delete_pending_files)
+        event.listen(session, "after_transaction_end", _forget_pending_files)
+    session.info[_PENDING_FILES].append((storage, keys))
+
+
+def _delete_pending_files(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the rows are not gone yet
+        return
+    pending, session.info[_PENDING_FILES] = session.info[_PENDING_FILES], []
+    failed = 0
+    for storage, keys in pending:
+        for key in keys:
+            try:
+                storage.delete(key)  # a file already missing is not an error
+            except (OSError, ValueError):
+                failed += 1
+    if failed:
+        log.warning("privacy: %d photo file(s) could not be deleted", failed)
+
+
+def _forget_pending_files(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after _delete_pending_files on a commit (nothing left), alone on a rollback or a close.
+    if transaction.parent is None:
+        session.info[_PENDING_FILES] = []
 
 
 def _iso(value: datetime | None) -> str | None:

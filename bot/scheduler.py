@@ -91,10 +91,12 @@ class BroadcastScheduler:
 
     def purge(self) -> None:
         """Delete what the retention policy no longer allows to keep (counts only are logged)."""
-        from bot.privacy import RetentionPolicy, purge_expired
+        from bot.privacy import RetentionPolicy, media_storage_from_env, purge_expired
 
+        env = dict(os.environ)
         with self.session_factory.begin() as session:
-            counts = purge_expired(session, RetentionPolicy.from_env(dict(os.environ)), now=self.clock())
+            counts = purge_expired(session, RetentionPolicy.from_env(env), media_storage_from_env(env),
+                                   now=self.clock())
         log.info("retention purge: %s", counts)
 
     def sync(self) -> None:
