@@ -28,8 +28,11 @@ def gunicorn_options(host: str, port: int) -> dict[str, Any]:
         "keepalive": 5,
         # The workers' heartbeat touches a file on every loop: in memory, not on disk (gunicorn's advice).
         "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
-        "max_requests": 5000,        # recycle workers now and then (guards against slow leaks)
-        "max_requests_jitter": 500,
+        # Recycle workers now and then (a guard against slow leaks) — but rarely: a new worker builds
+        # its FAQ index (about a second of CPU), and every 5,000 requests meant every 10 s in a surge,
+        # each one a spike in the webhook's latency.
+        "max_requests": 200_000,
+        "max_requests_jitter": 20_000,
         "accesslog": "-",
         "logger_class": QuietWebhookLogger,
         # Paths only, never query strings or bodies: they can carry personal data.

@@ -49,3 +49,31 @@ def test_the_sample_faq_gives_questions_and_their_paraphrases() -> None:
 ])
 def test_percentile_is_nearest_rank(values: list[float], q: float, expected: float | None) -> None:
     assert webhook_load.percentile(values, q) == expected
+
+
+def test_the_async_sender_posts_every_body_on_schedule_and_records_each_answer() -> None:
+    import time
+
+    from flask import Flask, request
+
+    from tests.conftest import ServerThread
+
+    received: list[str] = []
+    app = Flask("receiver")
+
+    @app.post("/callback")
+    def callback() -> tuple[str, int]:
+        received.append(request.headers["X-Line-Signature"])
+        return ("OK", 200) if len(received) % 5 else ("Temporarily unavailable", 503)
+
+    server = ServerThread(app)  # werkzeug closes every connection: the sender must reconnect
+    try:
+        bodies = [(f'{{"n": {n}}}'.encode(), f"sig{n}") for n in range(20)]
+        start = time.perf_counter() + 0.05
+        sent = [webhook_load.Sent(due=start + n * 0.01) for n in range(20)]
+        webhook_load.AsyncSender(int(server.url.rsplit(":", 1)[1]), max_connections=4).run(bodies, sent)
+    finally:
+        server.stop()
+    assert sorted(received) == sorted(f"sig{n}" for n in range(20))
+    assert sorted(item.status for item in sent) == [200] * 16 + [503] * 4
+    assert all(item.ack is not None and item.ack >= item.started >= item.due - 0.005 for item in sent)
