@@ -15,6 +15,7 @@ from typing import Any
 from linebot.v3.webhooks import Event
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
@@ -105,9 +106,9 @@ class EventProcessor:
             return len(claimed)
         if not claimed:
             return 0
+        self._send_all(outgoing)
         if now - oldest > LOADING_AFTER:
             self._show_loading_to_queued(after_id=max(claimed), waited=now - oldest)
-        self._send_all(outgoing)
         return len(claimed)
 
     def drain(self, *, limit: int = 10_000) -> int:
@@ -204,8 +205,12 @@ class EventProcessor:
         # A backlog (after an evacuation warning, thousands write at once): citizens whose messages
         # are still queued see LINE's loading dots, for about as long as the events in hand waited.
         # Each queued event is looked at once; the answer ends the animation early.
-        with self.session_factory() as session:
-            queued = waiting_message_events(session, after_id=after_id, limit=LOADING_LOOKAHEAD)
+        try:
+            with self.session_factory() as session:
+                queued = waiting_message_events(session, after_id=after_id, limit=LOADING_LOOKAHEAD)
+        except SQLAlchemyError as exc:  # cosmetic: never at the cost of the answers
+            log.info("queued citizens not looked up: %s", type(exc).__name__)
+            return
         users: list[str] = []
         for inbox_id, line_user_id, _ in queued:
             if inbox_id in self._shown_loading:

@@ -22,6 +22,7 @@ blueprint = Blueprint("webhook", __name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 _REQUIRED_EVENT_FIELDS = {"type": str, "webhookEventId": str, "timestamp": int, "mode": str}
+LATEST_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: Python's datetime ends there
 
 
 class MalformedWebhookError(Exception):
@@ -79,15 +80,38 @@ def is_valid_signature(body: bytes, signature: str, channel_secret: str) -> bool
 def parse_events(body: bytes) -> list[dict[str, Any]]:
     """The events of a webhook body, each checked against line-bot-sdk's models; raises MalformedWebhookError."""
     try:
-        payload = json.loads(body)
+        payload = _without_nul(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedWebhookError("not JSON") from exc
+    except RecursionError as exc:  # nesting no LINE body has, deeper than Python's parser goes
+        raise MalformedWebhookError("nested too deeply") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedWebhookError("no events list")
     events = payload["events"]
     for position, event in enumerate(events):
         _check_event(event, position)
     return events
+
+
+def _without_nul(value: Any) -> Any:
+    """The parsed body with NUL characters dropped from every string; lone surrogates refused.
+
+    JSON may spell both ("\\u0000", "\\ud800"). PostgreSQL refuses NUL in text and cannot read it in
+    JSON, and no database stores half a surrogate pair: kept, either would fail the insert (a 500)
+    or every later read of the event. A NUL carries no meaning in a LINE message, so it is dropped
+    and the citizen is still answered; a lone surrogate is not text at all, so the body is refused.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise MalformedWebhookError("text that is not Unicode") from exc
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _check_event(event: Any, position: int) -> None:
@@ -98,6 +122,8 @@ def _check_event(event: Any, position: int) -> None:
             raise MalformedWebhookError(f"event {position}: {name} missing or of the wrong type")
     if not event["webhookEventId"] or len(event["webhookEventId"]) > 64:
         raise MalformedWebhookError(f"event {position}: bad webhookEventId")
+    if not 0 <= event["timestamp"] <= LATEST_TIMESTAMP_MS:
+        raise MalformedWebhookError(f"event {position}: timestamp outside the calendar")
     if not _is_known_kind(event):
         return  # a kind LINE added after this SDK: stored and ignored, not refused
     try:
@@ -110,6 +136,8 @@ def _is_known_kind(event: dict[str, Any]) -> bool:
     if Event.get_discriminator_value(event) is None:
         return False
     message = event.get("message")
-    if event["type"] == "message" and isinstance(message, dict):
+    if event["type"] == "message":
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise MalformedWebhookError("a message event without a message type")
         return MessageContent.get_discriminator_value(message) is not None
     return True

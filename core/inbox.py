@@ -46,24 +46,32 @@ _INSERT_IGNORING_DUPLICATES = {
 
 
 def _row_for(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    source = event.get("source") or {}
-    message = event.get("message") or {}
-    delivery = event.get("deliveryContext") or {}
-    mode = event.get("mode") or "active"
+    # An event kind newer than the SDK is stored unchecked: its parts may be of any shape and length
+    # (clipped to the columns; the whole event stays in the payload).
+    source, message, delivery = (_mapping(event.get(name)) for name in ("source", "message", "deliveryContext"))
+    mode = _clipped(event.get("mode"), 16) or "active"
     timestamp = event.get("timestamp")
     return {
         "webhook_event_id": event["webhookEventId"],
-        "event_type": event["type"],
-        "message_type": message.get("type") if isinstance(message, Mapping) else None,
+        "event_type": _clipped(event["type"], 40),
+        "message_type": _clipped(message.get("type"), 40),
         "mode": mode,
         "is_redelivery": bool(delivery.get("isRedelivery", False)),
-        "line_user_id": source.get("userId"),
+        "line_user_id": _clipped(source.get("userId"), 64),
         "payload": dict(event),
         # Standby events belong to another channel's conversation: keep, never answer.
         "status": InboxStatus.PENDING if mode == "active" else InboxStatus.IGNORED,
         "received_at": now,
         "event_time": datetime.fromtimestamp(timestamp / 1000, timezone.utc) if isinstance(timestamp, int) else None,
     }
+
+
+def _clipped(value: Any, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def claim_next(session: Session, *, now: datetime) -> InboxEvent | None:
