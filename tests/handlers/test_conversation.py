@@ -188,8 +188,8 @@ def test_citizens_queued_behind_a_backlog_see_the_loading_animation_while_they_w
     clock.advance(3)  # the worker reaches the first event three seconds after it arrived
     assert webhook.post(text_event("ごみの出し方を教えて", user_id=OTHER_USER)).status_code == 200
     webhook.processor.drain()
-    assert [call.kind for call in line.calls] == ["loading", "reply", "reply"]
-    assert line.calls[0].to == (OTHER_USER,)  # the one still waiting, not the one being answered
+    assert [call.kind for call in line.calls] == ["reply", "loading", "reply"]
+    assert line.calls[1].to == (OTHER_USER,)  # the one still waiting, not the one being answered
 
 
 def test_a_queued_citizen_is_shown_the_loading_animation_once(webhook, line, clock) -> None:
