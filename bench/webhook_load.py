@@ -299,7 +299,8 @@ class AsyncSender:
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     """Read one HTTP/1.1 response (its body by Content-Length); return its status and whether it keeps alive."""
     status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines if line)}
+    fields = (line.partition(":") for line in lines if line)
+    headers = {name.strip().lower(): value.strip() for name, _, value in fields}
     if int(headers.get("content-length", 0)):
         await reader.readexactly(int(headers["content-length"]))
     return int(status_line.split(" ", 2)[1]), headers.get("connection", "").lower() != "close"

@@ -72,7 +72,8 @@ class EventProcessor:
         # Report photos are stored under MEDIA_DIR; without settings (bare tests) they wait undownloaded.
         self.media = LocalMediaStorage(settings.media_dir) if settings is not None else None
         # Replies of a batch go out in parallel (each citizen's in order); one thread keeps tests deterministic.
-        self._sender = ThreadPoolExecutor(send_threads, thread_name_prefix="madoguchi-send") if send_threads > 1 else None
+        self._sender = (ThreadPoolExecutor(send_threads, thread_name_prefix="madoguchi-send")
+                        if send_threads > 1 else None)
         self._shown_loading: OrderedDict[int, None] = OrderedDict()
 
     def process_next(self) -> bool:
@@ -259,8 +260,10 @@ class EventProcessor:
                           messages=outgoing.messages, retry_key=retry_key_for("reply", outgoing.webhook_event_id))
         except LineApiError as exc:
             log.warning("reply failed: event=%s status=%s", outgoing.webhook_event_id, exc.status)
-        except Exception:  # on a sending thread nobody else would see it
-            log.exception("reply failed: event=%s", outgoing.webhook_event_id)
+        except Exception as exc:  # on a sending thread nobody else would see it
+            # Type and stack only: the message could quote the answer or the citizen's words.
+            stack = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("reply failed: event=%s error=%s\n%s", outgoing.webhook_event_id, type(exc).__name__, stack)
 
     def _record_failure(self, inbox_id: int, exc: BaseException) -> None:
         EVENTS_PROCESSED.labels(type="unknown", result="failed").inc()

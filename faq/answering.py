@@ -134,7 +134,8 @@ class FaqAnswerer:
         entries: dict[int, FaqEntry] = {}
         for start in range(0, len(fresh), 1000):  # a whole import elsewhere: bounded IN lists
             chunk = fresh[start:start + 1000]
-            entries.update((entry.id, entry) for entry in session.scalars(select(FaqEntry).where(FaqEntry.id.in_(chunk))))
+            chunk_entries = session.scalars(select(FaqEntry).where(FaqEntry.id.in_(chunk)))
+            entries.update((entry.id, entry) for entry in chunk_entries)
         return [entries[entry_id] for entry_id in fresh if entry_id in entries]
 
     def replace_documents(self, documents: Iterable[FaqDocument]) -> None:
