@@ -226,10 +226,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from broadcast.reports import delivery_reports, reports_csv
+    from broadcast.reports import delivery_days, delivery_reports, reports_csv
 
     def run(session: Any) -> None:
-        csv_text = reports_csv(delivery_reports(session, args.ids or None))
+        reports = delivery_reports(session, args.ids or None)
+        csv_text = reports_csv(reports, _line_figures(delivery_days(reports)))
         if args.csv:
             args.csv.write_text(csv_text, encoding="utf-8-sig")  # the BOM lets Excel read Japanese titles
             print(f"wrote {args.csv}")
@@ -237,6 +238,19 @@ def _report(args: argparse.Namespace) -> int:
             print(csv_text, end="")
 
     return _with_session(run, write=False)
+
+
+def _line_figures(days: set[Any]) -> dict[Any, Any] | None:
+    """LINE's daily figures for the CSV, when the channel's token is configured (else the cells stay empty)."""
+    from broadcast.insight import DailyInsights, InsightClient
+    from core.config import ConfigurationError
+
+    try:
+        settings = _settings()
+    except ConfigurationError:
+        return None
+    client = InsightClient(access_token=settings.line_channel_access_token, api_base=settings.line_api_base)
+    return DailyInsights(client).figures(days) if days else {}
 
 
 def _with_session(run: Any, *, write: bool = True) -> int:

@@ -1,6 +1,6 @@
 """The emulator's app factory and runner: a local LINE Platform in one small Flask app.
 
-One app serves both LINE hosts — api.line.me (messages, profile, rich menus) and
+One app serves both LINE hosts — api.line.me (messages, profile, rich menus, insight) and
 api-data.line.me (content download, rich menu images) — plus the `/_emulator/*` control API and
 the chat page at `/`. It imports nothing from the rest of Madoguchi.
 """
@@ -16,7 +16,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from gunicorn.app.base import BaseApplication
 from werkzeug.exceptions import HTTPException
 
-from emulator import chat_menu, control, messaging, richmenu
+from emulator import chat_menu, control, insight, messaging, richmenu
 from emulator.state import EXTENSION_KEY, EmulatorState
 
 DEFAULT_SECRET = "emulator-channel-secret"
@@ -62,6 +62,7 @@ def create_app(config: EmulatorConfig | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = _state_for(config)
     app.register_blueprint(messaging.bp)
     app.register_blueprint(richmenu.bp)
+    app.register_blueprint(insight.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(chat_menu.bp)
     app.register_error_handler(HTTPException, _json_http_error)

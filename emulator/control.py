@@ -19,7 +19,7 @@ from emulator.state import DEFAULT_RATE_LIMITS, EmulatorState, current_state
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
 FAULT_ENDPOINTS = ("reply", "push", "multicast", "broadcast", "narrowcast", "content", "loading",
-                   "profile", "richmenu", "other", "*")
+                   "profile", "richmenu", "insight", "other", "*")
 FAULT_MODES = ("error_before", "error_after", "hang")
 CONFIG_NUMBERS = {"reply_token_ttl_seconds": "reply_token_ttl",
                   "retry_window_seconds": "retry_window",

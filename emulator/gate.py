@@ -30,6 +30,7 @@ ENDPOINT_KEYS = {
     "messaging.content": "content",
     "messaging.loading": "loading",
     "messaging.profile": "profile",
+    "insight.delivery": "insight",
 }
 
 

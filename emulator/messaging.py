@@ -59,6 +59,7 @@ def _deliver(state: EmulatorState, chat_ids: list[str], messages: list[dict[str,
     # (and does not bill it), so they are left out here while the request still succeeds.
     chat_ids = [c for c in chat_ids if not state.is_blocked(c)]
     state.count_deliveries(chat_ids)
+    state.count_sent(via, len(chat_ids))
     sent: list[dict[str, Any]] = []
     for message in messages:
         item = {"id": state.next_message_id()}

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from flask import Flask, current_app
@@ -32,11 +33,14 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     "loading": 2000,
     "profile": 2000,
     "richmenu": 100,
+    "insight": 2000,
     "other": 2000,
 }
 
 # LINE keeps an accepted retry key for 24 hours; a retry after that is a new request.
 DEFAULT_RETRY_WINDOW_SECONDS = 24 * 60 * 60.0
+# LINE counts insight days in UTC+9 (Japan has no daylight saving time, so a fixed offset is exact).
+JST = timezone(timedelta(hours=9), "JST")
 # LINE documents that a reply token must be used "within one minute" of the event.
 DEFAULT_REPLY_TOKEN_TTL_SECONDS = 60.0
 
@@ -139,6 +143,8 @@ class EmulatorState:
             self.first_delivery_at: float | None = None
             self.first_request_at: float | None = None
             self.last_delivery_at: float | None = None
+            # Messages LINE would count in its insight figures, per JST day (yyyyMMdd) and endpoint.
+            self.sent_by_day: dict[str, Counter[str]] = {}
             self.random = random.Random(0)
             self._request_seq = itertools.count(1)
             self._message_seq = itertools.count(1)
@@ -193,6 +199,28 @@ class EmulatorState:
             if self.first_delivery_at is None:
                 self.first_delivery_at = now
             self.last_delivery_at = now
+
+    def count_sent(self, via: str, recipients: int) -> None:
+        """Count an accepted send for the insight API: one message per recipient reached, on today's JST day.
+
+        Assumed from LINE's counting (insight.yml only says "number of messages sent"): LINE counts
+        a message per recipient of an accepted request, however many message objects (bubbles, up
+        to 5) it carries, as its billing and quota consumption do; replies are counted too (in
+        apiReply), though free. Blocked recipients never receive it and are not counted, and a
+        retry answered 409 was not sent again, so it is not counted twice. A push to a group or room
+        counts once here (the emulator does not know its members; LINE counts each member).
+        """
+        with self.lock:
+            self.sent_by_day.setdefault(self.jst_day(), Counter())[via] += recipients
+
+    def sent_on(self, day: str) -> Counter[str]:
+        """Return the messages counted on a JST day (yyyyMMdd) per endpoint (reply, push, …)."""
+        with self.lock:
+            return Counter(self.sent_by_day.get(day, Counter()))
+
+    def jst_day(self) -> str:
+        """Return today's date in Japan (yyyyMMdd) by the emulator's clock."""
+        return datetime.fromtimestamp(self.clock(), JST).strftime("%Y%m%d")
 
     def note_arrival(self) -> None:
         """Remember when the first authenticated Messaging API call arrived (benchmarks time from it)."""

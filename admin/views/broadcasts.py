@@ -1,19 +1,25 @@
 """Broadcasts for staff: compose with a phone-like preview and the segment's live size, test send,
 send now or schedule, cancel, the history with delivery figures, and the emergency screen.
+
+Delivery figures are ours (chunks LINE accepted) beside LINE's own daily totals for the account
+(broadcast.insight), fetched after the database session is closed and never allowed to fail a page.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 
 from admin.context import runtime
 from admin.security import requires
 from broadcast.compose import ComposeError, image_message, notice_flex, text_message
+from broadcast.insight import DailyInsights, InsightClient, LineDayFigures
 from broadcast.planning import segment_size
 from broadcast.preferences import enabled_areas, enabled_categories
 from broadcast.recurrence import RecurrenceError
-from broadcast.reports import delivery_reports, reports_csv
+from broadcast.reports import DeliveryReport, delivery_days, delivery_reports, line_figures_for, reports_csv
 from broadcast.segments import Segment, SegmentError
 from broadcast.services import (BroadcastError, cancel, compose_broadcast, list_broadcasts, preview, schedule,
                                 send_emergency, send_now, send_test)
@@ -24,6 +30,12 @@ blueprint = Blueprint("admin_broadcasts", __name__, url_prefix="/admin/broadcast
 STATUS_NAMES = {"draft": "下書き", "scheduled": "予約", "queued": "送信準備中", "sending": "送信中", "done": "送信済み",
                 "empty": "対象者なし", "cancelled": "取り消し"}
 ERRORS = (BroadcastError, ComposeError, SegmentError, RecurrenceError, ValueError)
+# Why a day of LINE's figures has no number: LINE's status (or ours, "error", when LINE could not be asked).
+LINE_NOTES = {"unready": "LINEの集計は翌日以降に表示されます。",
+              "out_of_service": "この日のLINEの集計は提供されていません。",
+              "error": "LINEの集計を取得できませんでした。しばらくしてから再度お試しください。"}
+LINE_NOTES_SHORT = {"unready": "翌日以降に表示", "out_of_service": "集計なし", "error": "取得できませんでした"}
+LINE_INSIGHTS_KEY = "madoguchi_line_insights"
 
 
 @blueprint.get("/")
@@ -33,7 +45,10 @@ def index() -> str:
     with runtime().session_factory() as db:
         broadcasts = list_broadcasts(db, limit=100)
         figures = {r.broadcast_id: r for r in delivery_reports(db, [b.id for b in broadcasts])}
-    return render_template("admin/broadcasts.html", broadcasts=broadcasts, figures=figures, names=STATUS_NAMES)
+    line = _line_figures(list(figures.values()))
+    return render_template("admin/broadcasts.html", broadcasts=broadcasts, figures=figures, names=STATUS_NAMES,
+                           line={i: line_figures_for(r, line) for i, r in figures.items()}, line_notes=LINE_NOTES,
+                           line_notes_short=LINE_NOTES_SHORT)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -76,8 +91,10 @@ def show(broadcast_id: int) -> str:
         except BroadcastError:
             abort(404)
         figures = delivery_reports(db, [broadcast_id])
+    line = line_figures_for(figures[0], _line_figures(figures)) if figures else []
     return render_template("admin/broadcast.html", b=shown, names=STATUS_NAMES, figures=figures[0] if figures else None,
-                           test_recipients=runtime().settings.broadcast_test_recipients)
+                           test_recipients=runtime().settings.broadcast_test_recipients, line=line,
+                           line_notes=LINE_NOTES)
 
 
 @blueprint.post("/<int:broadcast_id>/<action>")
@@ -147,8 +164,25 @@ def emergency() -> object:
 def report_csv() -> Response:
     """Delivery figures of the recent broadcasts as CSV."""
     with runtime().session_factory() as db:
-        body = reports_csv(delivery_reports(db))
+        reports = delivery_reports(db)
+    body = reports_csv(reports, _line_figures(reports))
     return Response("\ufeff" + body, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=broadcasts.csv"})
+
+
+def _line_figures(reports: Sequence[DeliveryReport]) -> dict[date, LineDayFigures]:
+    """LINE's daily figures for the days the reports were delivered on (never raises; see broadcast.insight)."""
+    days = delivery_days(reports)
+    return _line_insights().figures(days) if days else {}
+
+
+def _line_insights() -> DailyInsights:
+    # One cache per app (not per module): tests build many apps, each with its own LINE.
+    insights = current_app.extensions.get(LINE_INSIGHTS_KEY)
+    if insights is None:
+        settings = runtime().settings
+        client = InsightClient(access_token=settings.line_channel_access_token, api_base=settings.line_api_base)
+        insights = current_app.extensions.setdefault(LINE_INSIGHTS_KEY, DailyInsights(client))
+    return insights
 
 
 def _messages() -> list[dict]:

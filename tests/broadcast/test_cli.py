@@ -51,6 +51,7 @@ def test_compose_send_deliver_and_report_as_csv(env: Emulated, db: sessionmaker,
     assert main(["broadcast", "report", "1", "--csv", str(tmp_path / "r.csv")]) == 0
     row = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[1]
     assert row.startswith("1,秋祭り,done,False,501,2,2,0,0,0")
+    assert "unready" in row  # LINE's daily figures were asked for: today's come tomorrow
     assert env.state.delivery_summary()["deliveries"] == 501
 
 
