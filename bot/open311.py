@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -103,6 +103,8 @@ def list_requests(fmt: str) -> Response:
 def get_request(request_id: str, fmt: str) -> Response:
     """One service request (the spec answers it as a list of one)."""
     _format(fmt)
+    if "\x00" in request_id:  # no receipt number has one, and PostgreSQL refuses it in a query (a 500)
+        raise Open311Error(404, "service_request_id not found")
     with runtime().session_factory() as session:
         report = public_request(session, request_id)
         if report is None:
@@ -117,6 +119,8 @@ def post_request(fmt: str) -> Response:
     _format(fmt)
     form = request.form
     _check_api_key(form.get("api_key", ""))
+    if any("\x00" in value for value in form.values()):  # PostgreSQL refuses NUL in text (a 500)
+        raise Open311Error(400, "fields must not contain NUL characters")
     config = _config()
     code = form.get("service_code", "")
     if not code:
@@ -161,6 +165,8 @@ def _point(form: Any, config: ReportConfig) -> tuple[float, float] | None:
 
 
 def _split(value: str) -> list[str]:
+    if "\x00" in value:  # PostgreSQL refuses NUL in a query parameter: a 500 instead of an answer
+        raise Open311Error(400, "parameters must not contain NUL characters")
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
@@ -175,4 +181,11 @@ def _date(value: str | None) -> datetime | None:
         raise Open311Error(400, "dates must be W3C date-times like 2026-04-01T00:00:00+09:00") from exc
     if moment.tzinfo is None:
         raise Open311Error(400, "dates need a time zone")
+    try:
+        # The database keeps UTC and the window is 90 days: 9999-12-31T23:59-14:00 (year 10000 in UTC)
+        # or 0001-01-01 minus 90 days overflowed into a 500.
+        moment.astimezone(timezone.utc) - DEFAULT_WINDOW
+        moment.astimezone(timezone.utc) + DEFAULT_WINDOW
+    except OverflowError as exc:
+        raise Open311Error(400, "dates must be between the years 1 and 9999") from exc
     return moment

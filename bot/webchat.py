@@ -245,14 +245,17 @@ def _session_id(value: Any) -> str:
 
 
 def _question_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+    # Question ids are INTEGER columns: on PostgreSQL a larger one made the query fail with a 503.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
         raise _bad_request()
     return value
 
 
 def _text(value: Any, *, limit: int, empty: str, too_long: str) -> str:
     """Stripped text of at most `limit` characters; otherwise a 400 that says what to fix."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value or not _is_utf8(value):
+        # NUL (PostgreSQL refuses it in text) and lone surrogates from "\ud800" escapes (no database can
+        # store them) made a 500 or 503 instead of a message.
         raise _bad_request()
     text = value.strip()
     if not text:
@@ -260,6 +263,14 @@ def _text(value: Any, *, limit: int, empty: str, too_long: str) -> str:
     if len(text) > limit:
         raise _bad_request(too_long.format(limit=limit), "text_too_long")
     return text
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _question_text(value: Any) -> str:

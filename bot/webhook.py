@@ -80,7 +80,7 @@ def is_valid_signature(body: bytes, signature: str, channel_secret: str) -> bool
 def parse_events(body: bytes) -> list[dict[str, Any]]:
     """The events of a webhook body, each checked against line-bot-sdk's models; raises MalformedWebhookError."""
     try:
-        payload = _without_nul(json.loads(body))
+        payload = _without_nul(json.loads(body, parse_constant=_refuse_constant))
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedWebhookError("not JSON") from exc
     except RecursionError as exc:  # nesting no LINE body has, deeper than Python's parser goes
@@ -91,6 +91,11 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
     for position, event in enumerate(events):
         _check_event(event, position)
     return events
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON, though Python's parser takes them; PostgreSQL's json refuses them.
+    raise ValueError(f"{name} is not JSON")
 
 
 def _without_nul(value: Any) -> Any:

@@ -40,6 +40,10 @@ def on_inquiry_text(event: Any, ctx: HandlerContext) -> None:
     user_id = ctx.line_user_id or ""
     state = current_conversation(ctx.session, user_id, now=ctx.now)
     text = (event.message.text or "").strip()
+    if not text:  # only spaces (「　」): the inquiry services refuse empty text, which failed the event
+        cancel_action = replies.postback_action(texts.CANCEL, "cancel")
+        ctx.reply(replies.text(texts.INQUIRY_COMPOSE, quick_replies=[cancel_action]))
+        return
     inquiry = ctx.session.get(Inquiry, (state.data or {}).get("inquiry_id", 0)) if state else None
     if inquiry is None or not inquiry.is_open:
         inquiry = open_inquiry(ctx.session, channel="line", text=text, now=ctx.now, line_user_id=user_id)
