@@ -42,8 +42,11 @@ def metrics() -> Response:
 @blueprint.get("/readyz")
 def readyz() -> object:
     """The database answers too: take the instance out of rotation while it does not."""
+    rt = runtime()
+    if rt.store_guard.is_stuck():  # a webhook's store has hung for over a second: no need to wait as well
+        return jsonify(status="unavailable", database="not answering"), 503
     try:
-        with runtime().engine.connect() as connection:
+        with rt.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         log.warning("readiness: database unavailable (%s)", type(exc).__name__)

@@ -65,3 +65,14 @@ def test_while_a_store_hangs_on_the_database_other_webhooks_get_a_fast_503(app, 
         waiting.join(30)
     assert first["status"] == 200  # the one that waited is stored and acknowledged
     assert WebhookPoster(app.test_client(), CHANNEL_SECRET, None).post(text_event("ごみの日")).status_code == 200
+
+
+def test_readyz_says_not_ready_at_once_while_a_store_hangs(app, client) -> None:
+    clock = FakeClock()
+    guard = StoreGuard(stuck_after=1.0, clock=clock)
+    app.extensions["madoguchi"].store_guard = guard
+    with guard.storing():
+        clock.now += 2
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.get_json()["database"] == "not answering"
+    assert client.get("/readyz").status_code == 200
