@@ -23,6 +23,7 @@ import copy
 import json
 import random
 import signal
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -33,9 +34,8 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from bench.webhook_load import (DEFAULT_DATABASE, FAQ_CSV, PUSH_PATH, REPLY_PATH, RESULTS, SECRET, TOKEN,
-                                WORKER_NICE, Poster, Sent, _cli, _env, _free_port, _fresh_database, _spawn, _stop,
-                                _wait_http, faq_questions, make_event, signed_body, user_pool)
+from bench.webhook_load import (DEFAULT_DATABASE, PUSH_PATH, REPLY_PATH, RESULTS, SECRET, WORKER_NICE, Poster, Sent,
+                                _stop, faq_questions, make_event, signed_body, start_stack, user_pool)
 from core.db import make_engine
 from core.models import InboxEvent, InboxStatus
 
@@ -204,22 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.copies < 1 or args.events < 1:
         raise SystemExit("--events and --copies must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind through `finally`: no process left behind
-    emulator_port, port = _free_port(), _free_port()
-    emulator_url = f"http://127.0.0.1:{emulator_port}"
-    env = _env(args.database_url, emulator_url, args.web_workers)
-    processes = [_spawn([sys.executable, "-m", "emulator", "--port", str(emulator_port), "--channel-secret", SECRET,
-                         "--channel-access-token", TOKEN])]
+    processes: list[subprocess.Popen] = []
     try:
-        _wait_http(f"{emulator_url}/_emulator/config", "the emulator")
-        requests.post(f"{emulator_url}/_emulator/config", json={"record_conversations": False,
-                                                                "accept_any_reply_token": True}).raise_for_status()
-        _fresh_database(args.database_url)
-        _cli(env, "db", "upgrade")
-        _cli(env, "faq", "import", str(FAQ_CSV))
-        processes.append(_spawn([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env))
-        processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env, nice=WORKER_NICE)
-                         for _ in range(args.workers))
-        _wait_http(f"http://127.0.0.1:{port}/healthz", "madoguchi serve")
+        port, emulator_url = start_stack(processes, database_url=args.database_url, web_workers=args.web_workers,
+                                         workers=args.workers)
         result = _run(args, port, emulator_url)
     finally:
         _stop(processes)

@@ -192,6 +192,34 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait(5)
 
 
+def start_stack(processes: list[subprocess.Popen], *, database_url: str, web_workers: int,
+                workers: int) -> tuple[int, str]:
+    """Emulator, a fresh migrated database with the sample FAQ, `madoguchi serve` and W workers.
+
+    Appends each process to `processes` as it starts (emulator, serve, workers — in that order), so
+    the caller's `finally: _stop(processes)` stops whatever started. Returns (serve's port, emulator URL).
+    """
+    emulator_port, port = _free_port(), _free_port()
+    emulator_url = f"http://127.0.0.1:{emulator_port}"
+    env = _env(database_url, emulator_url, web_workers)
+    processes.append(_spawn([sys.executable, "-m", "emulator", "--port", str(emulator_port), "--channel-secret",
+                             SECRET, "--channel-access-token", TOKEN,
+                             "--webhook-url", f"http://127.0.0.1:{port}/callback"]))
+    _wait_http(f"{emulator_url}/_emulator/config", "the emulator")
+    # The events never went through the emulator, so it accepts any reply token (once each).
+    requests.post(f"{emulator_url}/_emulator/config", json={"record_conversations": False,
+                                                            "accept_any_reply_token": True}).raise_for_status()
+    _fresh_database(database_url)
+    _cli(env, "db", "upgrade")
+    _cli(env, "faq", "import", str(FAQ_CSV))
+    processes.append(_spawn([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env))
+    # Nice 10, as deploy/systemd/madoguchi-worker@.service runs them: acks first in a surge.
+    processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env, nice=WORKER_NICE)
+                     for _ in range(workers))
+    _wait_http(f"http://127.0.0.1:{port}/healthz", "madoguchi serve")
+    return port, emulator_url
+
+
 # -- load ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -415,23 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # `timeout` or a Ctrl-C'd parent sends SIGTERM: unwind through `finally` so no process is left behind.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    emulator_port, port = _free_port(), _free_port()
-    emulator_url = f"http://127.0.0.1:{emulator_port}"
-    env = _env(args.database_url, emulator_url, args.web_workers)
-    processes = [_spawn([sys.executable, "-m", "emulator", "--port", str(emulator_port), "--channel-secret", SECRET,
-                         "--channel-access-token", TOKEN, "--webhook-url", f"http://127.0.0.1:{port}/callback"])]
+    processes: list[subprocess.Popen] = []
     try:
-        _wait_http(f"{emulator_url}/_emulator/config", "the emulator")
-        requests.post(f"{emulator_url}/_emulator/config", json={"record_conversations": False,
-                                                                "accept_any_reply_token": True}).raise_for_status()
-        _fresh_database(args.database_url)
-        _cli(env, "db", "upgrade")
-        _cli(env, "faq", "import", str(FAQ_CSV))
-        processes.append(_spawn([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env))
-        # Nice 10, as deploy/systemd/madoguchi-worker@.service runs them: acks first in a surge.
-        processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env, nice=WORKER_NICE)
-                         for _ in range(args.workers))
-        _wait_http(f"http://127.0.0.1:{port}/healthz", "madoguchi serve")
+        port, emulator_url = start_stack(processes, database_url=args.database_url, web_workers=args.web_workers,
+                                         workers=args.workers)
         sessions = {"emulator": processes[0].pid, "serve": processes[1].pid,
                     **{f"worker{n}": p.pid for n, p in enumerate(processes[2:])}}
         before, wall, client = cpu_seconds(sessions), time.perf_counter(), sum(os.times()[:2])
