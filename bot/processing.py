@@ -1,4 +1,4 @@
-"""Turning stored inbox events into answers: one transaction per event, replies sent after commit."""
+"""Turning stored inbox events into answers: a batch of events per transaction, replies sent after the commit."""
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,4 @@
-"""The webhook inbox: events are stored before LINE gets its 200, then processed one transaction each.
+"""The webhook inbox: events are stored before LINE gets its 200, then claimed and processed by the workers.
 
 Services here take a Session and never commit; the webhook view and the workers own the transactions.
 """
