@@ -266,15 +266,7 @@ def _replace(value: Any, path: tuple, new: Callable[[Any], Any]) -> Any:
     if not path:
         return new(value)
     head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        copy = dict(value)
-        replaced = _replace(copy[head], rest, new)
-        if replaced is _DELETE:
-            del copy[head]
-        else:
-            copy[head] = replaced
-        return copy
-    copy = list(value)
+    copy = dict(value) if isinstance(value, dict) else list(value)
     replaced = _replace(copy[head], rest, new)
     if replaced is _DELETE:
         del copy[head]
