@@ -223,3 +223,21 @@ def test_replies_of_a_batch_finished_after_the_sending_threads_closed_are_still_
     assert webhook.post(text_event("粗大ごみの出し方"), text_event("住民票の取り方")).status_code == 200
     assert processor.drain() == 2
     assert [call.kind for call in line.calls] == ["reply", "reply"]
+
+
+def test_with_parallel_sending_each_citizens_answers_keep_their_order(webhook, app, line) -> None:
+    from bot.processing import EventProcessor
+    from tests.webhook_events import OTHER_USER
+
+    runtime = app.extensions["madoguchi"]
+    processor = EventProcessor(runtime.session_factory, line, runtime.answerer, runtime.clock,
+                               settings=runtime.settings, send_threads=4)
+    questions = ["粗大ごみの出し方", "住民票の取り方", "図書館の開館時間", "避難所はどこ"]
+    events = [text_event(question) for question in questions] + [text_event("ごみの日", user_id=OTHER_USER)]
+    assert webhook.post(*events).status_code == 200
+    assert processor.drain() == 5
+    processor.close()  # waits for the sending threads
+    mine = [call.reply_token for call in line.calls if call.kind == "reply" and call.reply_token in
+            {event["replyToken"] for event in events[:4]}]
+    assert mine == [event["replyToken"] for event in events[:4]]
+    assert len([call for call in line.calls if call.kind == "reply"]) == 5
