@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 from flask import got_request_exception
 from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -420,7 +420,7 @@ def run_examples(strategy: st.SearchStrategy[Any], count: int, test: Callable[[A
 @contextlib.contextmanager
 def fresh_database(server_url: str | None) -> Iterator[str]:
     """A migrated database of this run's own: SQLite in a temp dir, or a new one on the PostgreSQL server."""
-    from bot.migrate import upgrade
+    from bot.migrate import private_postgres_database, upgrade
 
     if server_url is None:
         with tempfile.TemporaryDirectory(prefix="webhook-fuzz-") as directory:
@@ -428,20 +428,8 @@ def fresh_database(server_url: str | None) -> Iterator[str]:
             upgrade(url)
             yield url
         return
-    server = make_url(server_url)
-    name = f"webhook_fuzz_{os.getpid()}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
+    with private_postgres_database(server_url, f"webhook_fuzz_{os.getpid()}") as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class _ErrorCounter(logging.Handler):

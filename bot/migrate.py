@@ -1,11 +1,13 @@
 """Schema migrations with Alembic, run from code (`madoguchi db upgrade`) rather than an alembic.ini."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 
 from broadcast.defaults import DEFAULT_CATEGORIES
 from broadcast.models import DeliveryCategory
@@ -48,3 +50,27 @@ def downgrade(database_url: str, revision: str) -> None:
 def current(database_url: str) -> None:
     """Print the database's revision."""
     command.current(alembic_config(database_url))
+
+
+@contextmanager
+def private_postgres_database(server_url: str, name: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database `name` on the server of `server_url`, dropped afterwards.
+
+    For runs that must not share tables with another run on the same server (the test suite, the
+    fuzz benchmarks): yields the new database's URL.
+    """
+    server = make_url(server_url)
+    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

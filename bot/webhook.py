@@ -129,6 +129,9 @@ def _check_event(event: Any, position: int) -> None:
         raise MalformedWebhookError(f"event {position}: bad webhookEventId")
     if not 0 <= event["timestamp"] <= LATEST_TIMESTAMP_MS:
         raise MalformedWebhookError(f"event {position}: timestamp outside the calendar")
+    message = event.get("message")
+    if event["type"] == "message" and not (isinstance(message, dict) and isinstance(message.get("type"), str)):
+        raise MalformedWebhookError(f"event {position}: a message event without a message type")
     if not _is_known_kind(event):
         return  # a kind LINE added after this SDK: stored and ignored, not refused
     try:
@@ -140,9 +143,6 @@ def _check_event(event: Any, position: int) -> None:
 def _is_known_kind(event: dict[str, Any]) -> bool:
     if Event.get_discriminator_value(event) is None:
         return False
-    message = event.get("message")
     if event["type"] == "message":
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise MalformedWebhookError("a message event without a message type")
-        return MessageContent.get_discriminator_value(message) is not None
+        return MessageContent.get_discriminator_value(event["message"]) is not None
     return True

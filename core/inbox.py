@@ -74,12 +74,6 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def claim_next(session: Session, *, now: datetime) -> InboxEvent | None:
-    """Lock and return the oldest event due for processing, skipping ones another worker holds."""
-    claimed = claim_due(session, now=now, limit=1)
-    return claimed[0] if claimed else None
-
-
 def claim_due(session: Session, *, now: datetime, limit: int, inbox_id: int | None = None) -> list[InboxEvent]:
     """Lock and return up to `limit` of the oldest events due for processing (or just `inbox_id`, if due)."""
     statement = (

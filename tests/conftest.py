@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import sessionmaker
 import requests
@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from bot.app import create_app
 from emulator.app import EmulatorConfig, create_app as create_emulator
-from bot.migrate import seed_defaults, upgrade
+from bot.migrate import private_postgres_database, seed_defaults, upgrade
 from core.config import Settings
 from core.db import Base, make_engine, make_session_factory
 from core.line_gateway import RecordingLineGateway
@@ -61,18 +61,9 @@ def _postgres_migrated() -> Iterator[str]:
     Its own database, so that two runs on one server (two developers, CI and a developer) never
     truncate each other's tables.
     """
-    server = make_url(POSTGRES_URL)
-    name = f"{server.database}_run_{os.getpid()}"
-    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    name = f"{make_url(POSTGRES_URL).database}_run_{os.getpid()}"
+    with private_postgres_database(POSTGRES_URL, name) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

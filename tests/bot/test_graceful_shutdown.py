@@ -88,14 +88,20 @@ def _replies(emulator_url: str) -> list[dict]:
                         timeout=5).json()
 
 
+def _kill_if_running(process: subprocess.Popen) -> None:
+    """Leave no process behind when a test fails half-way."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
 def _stop_and_wait(process: subprocess.Popen, log: Path, *, within: float = EXIT_WITHIN_SECONDS) -> tuple[int, float]:
     signalled = time.monotonic()
     process.send_signal(signal.SIGTERM)
     try:
         code = process.wait(within)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
+        _kill_if_running(process)
         pytest.fail(f"no exit within {within} s of SIGTERM:\n{log.read_text(errors='replace')[-3000:]}")
     return code, time.monotonic() - signalled
 
@@ -123,9 +129,7 @@ def test_worker_finishes_the_event_in_hand_on_sigterm_and_exits_0(
         assert worker.poll() is None
         code, took = _stop_and_wait(worker, log)
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(5)
+        _kill_if_running(worker)
     output = log.read_text(errors="replace")
     assert code == 0, output[-3000:]
     assert took >= HANG_SECONDS / 3, f"exited {took:.1f} s after SIGTERM: did not wait for the call in flight"
@@ -153,9 +157,7 @@ def test_worker_waits_for_a_batch_that_takes_longer_than_ten_seconds(
         _wait_until(lambda: [f["count"] for f in _faults(emulator)] == [1], 60, "the worker's first profile call")
         code, took = _stop_and_wait(worker, log, within=40)
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(5)
+        _kill_if_running(worker)
     output = log.read_text(errors="replace")
     assert code == 0, output[-3000:]
     with session_factory() as session:
@@ -193,9 +195,7 @@ def test_serve_finishes_a_webhook_in_flight_on_sigterm_and_exits_0(
         code, _ = _stop_and_wait(serve, log)
     finally:
         blocker.close()
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait(5)
+        _kill_if_running(serve)
     output = log.read_text(errors="replace")
     assert result.get("status") == 200, output[-3000:]
     assert code == 0, output[-3000:]
