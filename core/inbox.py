@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.models import InboxEvent, InboxStatus
 
@@ -75,20 +75,39 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def claim_due(session: Session, *, now: datetime, limit: int, inbox_id: int | None = None) -> list[InboxEvent]:
-    """Lock and return up to `limit` of the oldest events due for processing (or just `inbox_id`, if due)."""
+    """Lock and return up to `limit` of the oldest events due for processing (or just `inbox_id`, if due).
+
+    A citizen's events are answered strictly in order, however many workers share the queue: an
+    event is claimable only while no older due event of the same citizen is still pending, and an
+    event another worker holds stays pending until that worker commits. So the photo and the
+    location sent right after it never race each other through a damage report, and a batch holds
+    at most one event per citizen (the next one is claimed once this one is done).
+    """
+    earlier = aliased(InboxEvent)
+    earlier_one_pending = (
+        select(earlier.id)
+        .where(earlier.line_user_id == InboxEvent.line_user_id, earlier.id < InboxEvent.id,
+               earlier.status == InboxStatus.PENDING, _due(earlier, now))
+        .exists()
+    )
     statement = (
         select(InboxEvent)
-        .where(InboxEvent.status == InboxStatus.PENDING,
-               or_(InboxEvent.next_attempt_at.is_(None), InboxEvent.next_attempt_at <= now))
+        .where(InboxEvent.status == InboxStatus.PENDING, _due(InboxEvent, now), ~earlier_one_pending)
         .order_by(InboxEvent.id)
         .limit(limit)
         # SKIP LOCKED lets any number of PostgreSQL workers share the queue; SQLite ignores it
         # (its single writer lock already serialises the embedded worker).
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=InboxEvent)
     )
     if inbox_id is not None:
         statement = statement.where(InboxEvent.id == inbox_id)
     return list(session.scalars(statement))
+
+
+def _due(events: type[InboxEvent], now: datetime) -> ColumnElement[bool]:
+    # An event waiting for its retry does not hold back its citizen's later events: it failed
+    # already, and a citizen should not wait a minute for an answer because of it.
+    return or_(events.next_attempt_at.is_(None), events.next_attempt_at <= now)
 
 
 def waiting_message_events(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str, datetime]]:

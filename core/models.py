@@ -42,7 +42,11 @@ class InboxEvent(Base):
     """One webhook event, stored before LINE gets its 200 so that nothing acknowledged is lost."""
 
     __tablename__ = "webhook_inbox"
-    __table_args__ = (Index("ix_webhook_inbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_inbox_status_id", "status", "id"),
+        # for the claim's "no older pending event of this citizen" check
+        Index("ix_webhook_inbox_user_status_id", "line_user_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # LINE redelivers events it thinks were not received; the unique id drops the copies.
