@@ -271,9 +271,11 @@ def _privacy_export(args: argparse.Namespace) -> int:
 
 def _privacy_delete(args: argparse.Namespace) -> int:
     from bot.privacy import delete_citizen, media_storage_from_env
+    from core.db import utcnow
 
     storage = media_storage_from_env(os.environ)
-    print(json.dumps(_in_transaction(lambda session: delete_citizen(session, args.line_user_id, storage))))
+    counts = _in_transaction(lambda session: delete_citizen(session, args.line_user_id, storage, now=utcnow()))
+    print(json.dumps(counts))
     return 0
 
 

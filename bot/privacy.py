@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, event, func, or_, select, update
+from sqlalchemy import Select, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from broadcast.models import RecipientCategory, RecipientSettings
@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 # Reports the city never received: the citizen's draft, kept as expired once abandoned.
 UNSENT = (ReportStatus.DRAFT, ReportStatus.EXPIRED)
 _PENDING_FILES = "madoguchi.privacy.pending_files"
+# Photo files no row points at are personal data kept past every retention period. They are left by
+# a crash between a purge's commit and its file deletion, or by a worker killed mid-write; the grace
+# leaves alone a file whose row a worker is committing right now.
+STRAY_FILE_GRACE = timedelta(days=1)
+PHOTO_PREFIX = "reports/"
+# Written in a report's history (staff read it in the admin) when the reporter's data leaves it.
+ANONYMISED_BY_RETENTION = "保存期間を過ぎたため、通報者・場所の説明・本文・写真を削除しました"
+ANONYMISED_ON_REQUEST = "ご本人の削除請求により、通報者・場所の説明・本文・写真を削除しました"
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,11 @@ def purge_expired(session: Session, policy: RetentionPolicy, storage: MediaStora
     def before(days: int) -> datetime:
         return now - timedelta(days=days)
 
+    # Before the rows below go: the files of photos purged now are deleted with them, not as strays.
+    stray = _stray_photo_files(session, storage, written_before=now - STRAY_FILE_GRACE)
+    _delete_files_after_commit(session, storage, stray)
     counts = {
+        "stray_photo_files": len(stray),
         "messages": session.execute(delete(MessageLog).where(
             MessageLog.created_at < before(policy.message_days))).rowcount or 0,
         # The question's outcome stays for the statistics; only the citizen's words go.
@@ -94,12 +106,12 @@ def purge_expired(session: Session, policy: RetentionPolicy, storage: MediaStora
             InboxEvent.received_at < before(policy.webhook_days))).rowcount or 0,
     }
     counts.update(_purge_reports(session, storage, drafts_before=before(policy.report_draft_days),
-                                 closed_before=before(policy.report_days)))
+                                 closed_before=before(policy.report_days), now=now))
     return counts
 
 
 def _purge_reports(session: Session, storage: MediaStorage, *, drafts_before: datetime,
-                   closed_before: datetime) -> dict[str, int]:
+                   closed_before: datetime, now: datetime) -> dict[str, int]:
     """Abandoned drafts go whole; old closed reports lose their reporter, words, photos and followers."""
     # A draft without an expiry (none should be) is judged by its last change, so none is kept forever.
     abandoned = select(Report.id).where(Report.status.in_(UNSENT),
@@ -112,7 +124,8 @@ def _purge_reports(session: Session, storage: MediaStorage, *, drafts_before: da
         session.execute(delete(table).where(table.report_id.in_(closed)))
     # Only reports still holding something count, so that each night reports what it changed.
     anonymised = _unlink_reports(session, *closed_criteria, or_(
-        Report.line_user_id.is_not(None), Report.place_text != "", Report.description != ""))
+        Report.line_user_id.is_not(None), Report.place_text != "", Report.description != ""),
+        reason=ANONYMISED_BY_RETENTION, now=now)
     return {"report_drafts": drafts, "report_photos": photos, "reports_anonymised": anonymised}
 
 
@@ -163,7 +176,7 @@ def _export_subscriptions(session: Session, line_user_id: str) -> list[dict[str,
              "since": _iso(s.created_at)} for s, number, status in rows]
 
 
-def delete_citizen(session: Session, line_user_id: str, storage: MediaStorage) -> dict[str, int]:
+def delete_citizen(session: Session, line_user_id: str, storage: MediaStorage, *, now: datetime) -> dict[str, int]:
     """Erase one citizen (削除請求): their words and links to them; anonymous counts stay for the statistics.
 
     Photo files are deleted from `storage` once the session commits (nothing is deleted on rollback).
@@ -179,7 +192,7 @@ def delete_citizen(session: Session, line_user_id: str, storage: MediaStorage) -
             RecipientCategory.line_user_id == line_user_id)).rowcount or 0,
         "webhook_payloads": session.execute(delete(InboxEvent).where(
             InboxEvent.line_user_id == line_user_id)).rowcount or 0,
-        **_erase_reports(session, storage, line_user_id),
+        **_erase_reports(session, storage, line_user_id, now=now),
     }
     session.execute(delete(RecipientSettings).where(RecipientSettings.line_user_id == line_user_id))
     counts["account"] = session.execute(delete(LineUser).where(LineUser.line_user_id == line_user_id)).rowcount or 0
@@ -195,7 +208,7 @@ def _delete_inquiries(session: Session, line_user_id: str) -> int:
     return removed
 
 
-def _erase_reports(session: Session, storage: MediaStorage, line_user_id: str) -> dict[str, int]:
+def _erase_reports(session: Session, storage: MediaStorage, line_user_id: str, *, now: datetime) -> dict[str, int]:
     """Drafts go; submitted reports stay for the city's record of the repair, without the citizen.
 
     In this order: the reports are found by their link to the citizen, which is cut last.
@@ -210,8 +223,14 @@ def _erase_reports(session: Session, storage: MediaStorage, line_user_id: str) -
         # Even from a report the city keeps: a photo can show faces, number plates or the citizen's home.
         "report_photos": _delete_photos(session, storage, own),
         "report_drafts": _delete_reports(session, own.where(Report.status.in_(UNSENT))),
-        "reports": _unlink_reports(session, Report.line_user_id == line_user_id),
+        "reports": _unlink_reports(session, Report.line_user_id == line_user_id, reason=ANONYMISED_ON_REQUEST, now=now),
     }
+
+
+def _stray_photo_files(session: Session, storage: MediaStorage, *, written_before: datetime) -> list[str]:
+    """Keys of photo files older than `written_before` that no report photo points at."""
+    referenced = set(session.scalars(select(ReportPhoto.storage_key).where(ReportPhoto.storage_key.is_not(None))))
+    return [key for key in storage.keys_older_than(PHOTO_PREFIX, written_before) if key not in referenced]
 
 
 def _delete_photos(session: Session, storage: MediaStorage, report_ids: Select) -> int:
@@ -231,13 +250,20 @@ def _delete_reports(session: Session, report_ids: Select) -> int:
     return session.execute(delete(Report).where(Report.id.in_(report_ids))).rowcount or 0
 
 
-def _unlink_reports(session: Session, *criteria: Any) -> int:
+def _unlink_reports(session: Session, *criteria: Any, reason: str, now: datetime) -> int:
     """Cut reports from their reporter and blank the citizen's own words; place, category and history stay.
 
     `updated_at` stays too: the public record (Open311) says when the city last worked on a report.
+    Each report's history says what went and why, so staff reading it later see why the words are gone.
     """
-    return session.execute(update(Report).where(*criteria)
-                           .values(line_user_id=None, place_text="", description="")).rowcount or 0
+    report_ids = list(session.scalars(select(Report.id).where(*criteria)))
+    if not report_ids:
+        return 0
+    session.execute(update(Report).where(Report.id.in_(report_ids))
+                    .values(line_user_id=None, place_text="", description=""))
+    session.execute(insert(ReportEvent), [
+        {"report_id": report_id, "kind": "anonymised", "note": reason, "created_at": now} for report_id in report_ids])
+    return len(report_ids)
 
 
 def _delete_files_after_commit(session: Session, storage: MediaStorage, keys: list[str]) -> None:
@@ -246,6 +272,7 @@ def _delete_files_after_commit(session: Session, storage: MediaStorage, keys: li
     Rows first, files after: a failed commit must not leave rows pointing at photos already gone. The
     price is that a crash between the commit and the deletion leaves files no row points at. A savepoint
     rolled back does not take its files off the list: callers run these in a transaction of their own.
+    The next purge deletes the strays (_stray_photo_files).
     """
     if not keys:
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,10 @@ class MediaStorage(Protocol):
     def get(self, key: str) -> bytes: ...
 
     def delete(self, key: str) -> None: ...
+
+    def keys_older_than(self, prefix: str, moment: datetime) -> Iterator[str]:
+        """Keys under `prefix` last written before `moment` (unfinished writes included)."""
+        ...
 
 
 def new_photo_key(now: datetime, extension: str = "jpg") -> str:
@@ -54,3 +59,16 @@ class LocalMediaStorage:
 
     def delete(self, key: str) -> None:
         self.path_of(key).unlink(missing_ok=True)
+
+    def keys_older_than(self, prefix: str, moment: datetime) -> Iterator[str]:
+        folder = self.path_of(prefix) if prefix.strip("/") else self.root
+        cutoff = moment.timestamp()
+        for directory, _, names in os.walk(folder):
+            for name in names:
+                path = Path(directory, name)
+                try:
+                    written = path.stat().st_mtime
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                if written < cutoff:
+                    yield path.relative_to(self.root).as_posix()

@@ -1,13 +1,15 @@
 """Personal data over time: retention purges, and one citizen's export and deletion."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.privacy import RetentionPolicy, delete_citizen, export_citizen, purge_expired
+from bot.privacy import (ANONYMISED_ON_REQUEST, STRAY_FILE_GRACE, RetentionPolicy, delete_citizen,
+                         export_citizen, purge_expired)
 from core.models import LineUser, MessageLog
 from faq.models import QuestionLog
 from faq.stats import question_stats
@@ -57,7 +59,7 @@ def test_deleting_a_citizen_erases_their_words_and_keeps_the_anonymous_counts(we
     with session_factory() as session:
         before = question_stats(session)
     with session_factory.begin() as session:
-        delete_citizen(session, USER, media)
+        delete_citizen(session, USER, media, now=FIXED_NOW)
     with session_factory() as session:
         assert export_citizen(session, USER)["account"] is None
         assert export_citizen(session, USER)["questions"] == []
@@ -73,7 +75,7 @@ def test_old_personal_data_is_purged_by_the_retention_policy(webhook, session_fa
     policy = RetentionPolicy(message_days=90, question_text_days=365, inquiry_days=1095, webhook_days=30)
     with session_factory.begin() as session:
         assert purge_expired(session, policy, media, now=FIXED_NOW + timedelta(days=10)) == {
-            "messages": 0, "question_texts": 0, "inquiries": 0, "webhook_payloads": 0,
+            "stray_photo_files": 0, "messages": 0, "question_texts": 0, "inquiries": 0, "webhook_payloads": 0,
             "report_drafts": 0, "report_photos": 0, "reports_anonymised": 0}
     with session_factory.begin() as session:
         counts = purge_expired(session, policy, media, now=FIXED_NOW + timedelta(days=400))
@@ -148,7 +150,7 @@ def test_an_old_closed_report_loses_its_photos_and_reporter_and_stays_as_an_anon
         assert old.status is ReportStatus.RESOLVED and old.receipt_number and old.category_code == "road_surface"
         assert old.point == FAR_IN_CITY and old.status_notes == "補修しました"
         assert [e.kind for e in session.scalars(select(ReportEvent).where(ReportEvent.report_id == old_id)
-                                                .order_by(ReportEvent.id))] == ["submitted", "status"]
+                                                .order_by(ReportEvent.id))] == ["submitted", "status", "anonymised"]
         assert _count(session, ReportPhoto, ReportPhoto.report_id == old_id) == 0
         assert _count(session, ReportSubscription, ReportSubscription.report_id == old_id) == 0
         assert _count(session, ReportNotice, ReportNotice.report_id == old_id) == 0
@@ -212,6 +214,39 @@ def test_a_missing_photo_file_does_not_stop_the_purge(session_factory, media) ->
         assert session.get(Report, report_id).line_user_id is None
 
 
+def _written_at(path: Path, moment: datetime) -> Path:
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
+    return path
+
+
+def test_photo_files_no_report_points_at_are_deleted_once_past_a_days_grace(session_factory, media) -> None:
+    """What a crash between a purge's commit and its file deletion, or a worker killed mid-write, leaves."""
+    with session_factory.begin() as session:
+        kept_id, kept_files = _closed_report(session, media, USER, closed_at=FIXED_NOW)
+    for path in kept_files:
+        _written_at(path, FIXED_NOW)
+    strays = [new_photo_key(FIXED_NOW), "reports/2026/04/.incoming-k3j2h1"]
+    for key in strays:
+        media.put(key, b"a citizen's photo", "image/jpeg")
+        _written_at(media.path_of(key), FIXED_NOW)
+    being_stored = new_photo_key(FIXED_NOW)  # its row is not committed yet
+    media.put(being_stored, b"a photo a worker is storing", "image/jpeg")
+    _written_at(media.path_of(being_stored), FIXED_NOW + timedelta(days=2))
+    now = FIXED_NOW + timedelta(days=2) + STRAY_FILE_GRACE / 2
+
+    with pytest.raises(RuntimeError), session_factory.begin() as session:
+        assert purge_expired(session, RetentionPolicy(), media, now=now)["stray_photo_files"] == 2
+        raise RuntimeError("rolled back: nothing is deleted")
+    assert all(media.path_of(key).exists() for key in strays)
+    with session_factory.begin() as session:
+        assert purge_expired(session, RetentionPolicy(), media, now=now)["stray_photo_files"] == 2
+
+    assert not any(media.path_of(key).exists() for key in strays)
+    assert media.path_of(being_stored).exists() and all(f.exists() for f in kept_files)
+    with session_factory() as session:
+        assert len(session.get(Report, kept_id).photos) == 1
+
+
 def test_the_export_shows_a_citizens_reports_drafts_and_followed_reports(session_factory, media) -> None:
     with session_factory.begin() as session:
         report = submitted_report(session, line_user_id=USER, point=FAR_IN_CITY).report
@@ -242,7 +277,7 @@ def test_deleting_a_citizen_unlinks_their_reports_and_deletes_drafts_and_photos(
         other_id, other_files = _closed_report(session, media, OTHER_USER, closed_at=FIXED_NOW)
 
     with session_factory.begin() as session:
-        counts = delete_citizen(session, USER, media)
+        counts = delete_citizen(session, USER, media, now=FIXED_NOW)
 
     assert (counts["reports"], counts["report_drafts"], counts["report_photos"]) == (1, 1, 2)
     assert (counts["report_subscriptions"], counts["report_notices"]) == (1, 1)
@@ -253,6 +288,9 @@ def test_deleting_a_citizen_unlinks_their_reports_and_deletes_drafts_and_photos(
         assert (report.line_user_id, report.place_text, report.description, report.photos) == (None, "", "", [])
         assert report.status is ReportStatus.RESOLVED and report.point == FAR_IN_CITY  # the city's record
         assert session.get(Report, draft_id) is None
+        last = session.scalars(select(ReportEvent).where(ReportEvent.report_id == report_id)
+                               .order_by(ReportEvent.id.desc())).first()
+        assert (last.kind, last.note) == ("anonymised", ANONYMISED_ON_REQUEST)
         assert _count(session, ReportSubscription, ReportSubscription.line_user_id == USER) == 0
         assert _count(session, ReportNotice, ReportNotice.line_user_id == USER) == 0
         assert export_citizen(session, USER)["reports"] == []
@@ -279,8 +317,9 @@ def test_the_cli_exports_and_deletes_a_citizen(webhook, settings, session_factor
     assert json.loads(capsys.readouterr().out)["account"] == 1
     assert not any(f.exists() for f in files)
     assert main(["privacy", "purge"]) == 0
-    assert set(json.loads(capsys.readouterr().out)) == {"messages", "question_texts", "inquiries", "webhook_payloads",
-                                                        "report_drafts", "report_photos", "reports_anonymised"}
+    assert set(json.loads(capsys.readouterr().out)) == {
+        "stray_photo_files", "messages", "question_texts", "inquiries", "webhook_payloads",
+        "report_drafts", "report_photos", "reports_anonymised"}
 
 
 def test_the_cli_purge_deletes_old_report_photos_from_media_dir(settings, session_factory, media, monkeypatch,
