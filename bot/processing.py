@@ -296,6 +296,7 @@ def _touch_user(session: Session, row: InboxEvent, now: datetime, lookups: Batch
         session.execute(insert(LineUser).values(line_user_id=row.line_user_id, first_seen_at=now)
                         .on_conflict_do_nothing(index_elements=["line_user_id"]))
         user = session.scalars(select(LineUser).where(LineUser.line_user_id == row.line_user_id)).one()
+        lookups.remember(user)
     if row.event_type == "message":
         user.last_message_at = now
         message = row.payload.get("message") or {}

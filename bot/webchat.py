@@ -305,12 +305,11 @@ def ask() -> Response:
     result = rt.answerer.match(text)  # outside the transaction: pure CPU, holds no locks
     offered = [hit.faq_id for hit in result.hits[:MAX_CANDIDATES]] if result.outcome is Outcome.CANDIDATES else []
     with rt.session_factory.begin() as session:
-        logged = log_question(
+        question_id = log_question(
             session, channel="web", web_session_id=session_id, text=text,
             outcome=QuestionOutcome(result.outcome.value),
             faq_external_id=result.hits[0].faq_id if result.outcome is Outcome.ANSWERED else None,
             candidate_ids=offered, confidence=result.confidence, now=rt.clock())
-        question_id = logged.id
     log.info("webchat: question %d %s", question_id, result.outcome.value)
     return jsonify(session_id=session_id, question_id=question_id, **_reply_for(result, question_id))
 

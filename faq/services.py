@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from faq.corpus_csv import LIST_SEPARATOR, FaqRow, split_list
@@ -126,15 +126,20 @@ def list_categories(session: Session) -> list[str]:
 def log_question(session: Session, *, channel: str, line_user_id: str | None = None,
                  web_session_id: str | None = None, text: str, outcome: QuestionOutcome,
                  faq_external_id: str | None, candidate_ids: Sequence[str] = (), confidence: float,
-                 now: datetime) -> QuestionLog:
-    """Record a question and what the engine did with it (flushed, so it has an id for postbacks)."""
-    entry = QuestionLog(channel=channel, line_user_id=line_user_id, web_session_id=web_session_id,
-                        text=text, outcome=outcome,
-                        faq_external_id=faq_external_id, candidate_ids=LIST_SEPARATOR.join(candidate_ids),
-                        confidence=confidence, created_at=now)
-    session.add(entry)
-    session.flush()
-    return entry
+                 now: datetime) -> int:
+    """Record a question and what the engine did with it; returns its id (postbacks carry it).
+
+    One INSERT on the session's connection, not an ORM flush: a flush here would also write
+    everything else the worker's batch has pending, one round trip per table for every question,
+    where the batch's commit writes them all together.
+    """
+    statement = insert(QuestionLog).returning(QuestionLog.id)
+    return session.connection().execute(statement, {
+        "channel": channel, "line_user_id": line_user_id, "web_session_id": web_session_id, "text": text,
+        "outcome": outcome, "faq_external_id": faq_external_id,
+        "candidate_ids": LIST_SEPARATOR.join(candidate_ids), "confidence": confidence,
+        "triage_status": "new", "created_at": now,
+    }).scalar_one()
 
 
 def record_choice(session: Session, question_id: int, faq_external_id: str, *,

@@ -32,13 +32,13 @@ def on_text(event: Any, ctx: HandlerContext) -> None:
         return
     result = ctx.answerer.match(question)
     offered = [hit.faq_id for hit in result.hits[:MAX_CANDIDATES]] if result.outcome is Outcome.CANDIDATES else []
-    logged = log_question(
+    question_id = log_question(
         ctx.session, channel="line", line_user_id=ctx.line_user_id,
         text=question, outcome=QuestionOutcome(result.outcome.value),
         faq_external_id=result.hits[0].faq_id if result.outcome is Outcome.ANSWERED else None,
         candidate_ids=offered, confidence=result.confidence, now=ctx.now)
     QUESTIONS.labels(channel="line", outcome=result.outcome.value).inc()
-    ctx.reply(*reply_for(result, logged.id, ctx))
+    ctx.reply(*reply_for(result, question_id, ctx))
 
 
 def reply_for(result: Match, question_id: int, ctx: HandlerContext) -> list[LineMessage]:
