@@ -5,14 +5,13 @@ here logs the data it handles: only counts.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, event, func, insert, or_, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
 
 from broadcast.models import RecipientCategory, RecipientSettings
 from core.config import Settings
@@ -22,13 +21,10 @@ from faq.models import QuestionLog
 from inquiries.models import Inquiry, InquiryMessage, InquiryStatus
 from reports.models import PhotoStatus, Report, ReportEvent, ReportNotice, ReportPhoto, ReportSubscription
 from reports.status import CLOSED, ReportStatus
-from reports.storage import LocalMediaStorage, MediaStorage
-
-log = logging.getLogger(__name__)
+from reports.storage import LocalMediaStorage, MediaStorage, delete_after_commit
 
 # Reports the city never received: the citizen's draft, kept as expired once abandoned.
 UNSENT = (ReportStatus.DRAFT, ReportStatus.EXPIRED)
-_PENDING_FILES = "madoguchi.privacy.pending_files"
 # Photo files no row points at are personal data kept past every retention period. They are left by
 # a crash between a purge's commit and its file deletion, or by a worker killed mid-write; the grace
 # leaves alone a file whose row a worker is committing right now.
@@ -91,7 +87,7 @@ def purge_expired(session: Session, policy: RetentionPolicy, storage: MediaStora
 
     # Before the rows below go: the files of photos purged now are deleted with them, not as strays.
     stray = _stray_photo_files(session, storage, written_before=now - STRAY_FILE_GRACE)
-    _delete_files_after_commit(session, storage, stray)
+    delete_after_commit(session, storage, stray)
     counts = {
         "stray_photo_files": len(stray),
         "messages": session.execute(delete(MessageLog).where(
@@ -239,7 +235,7 @@ def _delete_photos(session: Session, storage: MediaStorage, report_ids: Select) 
     # at this moment holds its row, and the key it writes is the one returned here.
     keys = session.scalars(delete(ReportPhoto).where(ReportPhoto.report_id.in_(report_ids))
                            .returning(ReportPhoto.storage_key)).all()
-    _delete_files_after_commit(session, storage, [key for key in keys if key])
+    delete_after_commit(session, storage, [key for key in keys if key])
     return len(keys)
 
 
@@ -264,44 +260,6 @@ def _unlink_reports(session: Session, *criteria: Any, reason: str, now: datetime
     session.execute(insert(ReportEvent), [
         {"report_id": report_id, "kind": "anonymised", "note": reason, "created_at": now} for report_id in report_ids])
     return len(report_ids)
-
-
-def _delete_files_after_commit(session: Session, storage: MediaStorage, keys: list[str]) -> None:
-    """Delete these files when the session commits; forget them when its transaction ends otherwise.
-
-    Rows first, files after: a failed commit must not leave rows pointing at photos already gone. The
-    price is that a crash between the commit and the deletion leaves files no row points at. A savepoint
-    rolled back does not take its files off the list: callers run these in a transaction of their own.
-    The next purge deletes the strays (_stray_photo_files).
-    """
-    if not keys:
-        return
-    if _PENDING_FILES not in session.info:
-        session.info[_PENDING_FILES] = []
-        event.listen(session, "after_commit", _delete_pending_files)
-        event.listen(session, "after_transaction_end", _forget_pending_files)
-    session.info[_PENDING_FILES].append((storage, keys))
-
-
-def _delete_pending_files(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the rows are not gone yet
-        return
-    pending, session.info[_PENDING_FILES] = session.info[_PENDING_FILES], []
-    failed = 0
-    for storage, keys in pending:
-        for key in keys:
-            try:
-                storage.delete(key)  # a file already missing is not an error
-            except (OSError, ValueError):
-                failed += 1
-    if failed:
-        log.warning("privacy: %d photo file(s) could not be deleted", failed)
-
-
-def _forget_pending_files(session: Session, transaction: SessionTransaction) -> None:
-    # Runs after _delete_pending_files on a commit (nothing left), alone on a rollback or a close.
-    if transaction.parent is None:
-        session.info[_PENDING_FILES] = []
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -19,7 +19,7 @@ from reports.flow import Step
 from reports.geo import degrees_around, distance_m, ward_of
 from reports.models import PhotoStatus, Report, ReportEvent, ReportNotice, ReportPhoto, ReportSubscription
 from reports.status import NOTIFIED, OPEN, ReportStatus, can_change
-from reports.storage import MediaStorage
+from reports.storage import MediaStorage, delete_after_commit
 
 
 class ReportError(Exception):
@@ -216,12 +216,15 @@ def set_hidden(session: Session, report_id: int, hidden: bool, *, staff_id: int 
 
 def redact_photo(session: Session, storage: MediaStorage, photo_id: int, *, staff_id: int | None = None,
                  staff_name: str = "", note: str = "", now: datetime) -> ReportPhoto:
-    """Remove a photo for good (a face, a number plate): the file is deleted, the row remembers it was there."""
+    """Remove a photo for good (a face, a number plate): the file is deleted, the row remembers it was there.
+
+    The file goes once the session commits, so a failed commit leaves the photo where the row says.
+    """
     photo = session.get(ReportPhoto, photo_id)
     if photo is None:
         raise ReportError(f"no photo {photo_id}")
     if photo.storage_key:
-        storage.delete(photo.storage_key)
+        delete_after_commit(session, storage, [photo.storage_key])
     photo.status, photo.storage_key = PhotoStatus.REDACTED, None
     session.add(ReportEvent(report_id=photo.report_id, kind="redacted", note=note.strip() or f"photo {photo.position}",
                             staff_id=staff_id, staff_name=staff_name, created_at=now))

@@ -1,6 +1,7 @@
 """Where photos live: a small storage interface, with local disk now and room for S3-compatible later."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
@@ -8,6 +9,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+log = logging.getLogger(__name__)
+_PENDING_FILES = "madoguchi.media.pending_deletes"
 
 
 class MediaStorage(Protocol):
@@ -72,3 +79,41 @@ class LocalMediaStorage:
                     continue
                 if written < cutoff:
                     yield path.relative_to(self.root).as_posix()
+
+
+def delete_after_commit(session: Session, storage: MediaStorage, keys: list[str]) -> None:
+    """Delete these files when the session commits; forget them when its transaction ends otherwise.
+
+    Rows first, files after: a failed commit must not leave rows pointing at photos already gone. The
+    price is that a crash between the commit and the deletion leaves files no row points at (the
+    retention purge deletes those). A savepoint rolled back does not take its files off the list:
+    callers run these in a transaction of their own.
+    """
+    if not keys:
+        return
+    if _PENDING_FILES not in session.info:
+        session.info[_PENDING_FILES] = []
+        event.listen(session, "after_commit", _delete_pending_files)
+        event.listen(session, "after_transaction_end", _forget_pending_files)
+    session.info[_PENDING_FILES].append((storage, keys))
+
+
+def _delete_pending_files(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the rows are not gone yet
+        return
+    pending, session.info[_PENDING_FILES] = session.info[_PENDING_FILES], []
+    failed = 0
+    for storage, keys in pending:
+        for key in keys:
+            try:
+                storage.delete(key)  # a file already missing is not an error
+            except (OSError, ValueError):
+                failed += 1
+    if failed:
+        log.warning("media: %d photo file(s) could not be deleted", failed)
+
+
+def _forget_pending_files(session: Session, transaction: SessionTransaction) -> None:
+    # Runs after _delete_pending_files on a commit (nothing left), alone on a rollback or a close.
+    if transaction.parent is None:
+        session.info[_PENDING_FILES] = []

@@ -12,7 +12,7 @@ from core.line_gateway import LineApiError, RecordingLineGateway
 from handlers.report_replies import notice_builder
 from reports.config import DEFAULT_CONFIG, ReportConfig
 from reports.geo import load_wards
-from reports.models import PhotoStatus, Report, ReportNotice, ReportSubscription
+from reports.models import PhotoStatus, Report, ReportNotice, ReportPhoto, ReportSubscription
 from reports.outbox import deliver_report_notices
 from reports.services import (ReportError, add_note, change_status, create_external_report, history, redact_photo,
                               route, set_hidden)
@@ -140,7 +140,22 @@ def test_a_redacted_photo_is_deleted_from_storage(session_factory, tmp_path: Pat
         session.flush()
         redact_photo(session, storage, photo.id, staff_name="佐藤", now=LATER)
         assert photo.status is PhotoStatus.REDACTED and photo.storage_key is None
+        assert (tmp_path / "reports/2026/04/face.jpg").exists()  # until the commit
     assert not (tmp_path / "reports/2026/04/face.jpg").exists()
+
+
+def test_a_redaction_that_is_rolled_back_keeps_the_photo(session_factory, tmp_path: Path) -> None:
+    storage = LocalMediaStorage(tmp_path)
+    storage.put("reports/2026/04/face.jpg", b"jpeg", "image/jpeg")
+    with session_factory.begin() as session:
+        photo = submitted_report(session, line_user_id=USER).report.photos[0]
+        photo.status, photo.storage_key = PhotoStatus.STORED, "reports/2026/04/face.jpg"
+    with pytest.raises(RuntimeError), session_factory.begin() as session:
+        redact_photo(session, storage, photo.id, staff_name="佐藤", now=LATER)
+        raise RuntimeError("the commit never happens")
+    assert (tmp_path / "reports/2026/04/face.jpg").exists()
+    with session_factory() as session:
+        assert session.get(ReportPhoto, photo.id).storage_key == "reports/2026/04/face.jpg"
 
 
 def test_a_ward_can_send_a_category_to_another_department(tmp_path: Path) -> None:
