@@ -42,7 +42,7 @@ EVENT_BATCH = 20
 # shown LINE's loading animation, so they know an answer is coming.
 LOADING_AFTER = timedelta(seconds=1)
 LOADING_LOOKAHEAD = 50  # queued message events looked at each time
-LOADING_REMEMBERED = 10_000  # inbox ids already shown the animation (each is shown it once)
+LOADING_REMEMBERED = 10_000  # citizens whose animation may still be running
 SEND_THREADS = 8  # replies in flight at once per worker (LINE answers in tens of milliseconds)
 BROADCAST_BATCH = 5  # broadcast chunks the inline worker sends between looks at the inbox
 
@@ -74,7 +74,7 @@ class EventProcessor:
         # Replies of a batch go out in parallel (each citizen's in order); one thread keeps tests deterministic.
         self._sender = (ThreadPoolExecutor(send_threads, thread_name_prefix="madoguchi-send")
                         if send_threads > 1 else None)
-        self._shown_loading: OrderedDict[int, None] = OrderedDict()
+        self._loading_until: OrderedDict[str, datetime] = OrderedDict()  # citizen → when their dots stop
 
     def process_next(self) -> bool:
         """Process the oldest pending events (up to a batch). False when there was none."""
@@ -205,23 +205,26 @@ class EventProcessor:
     def _show_loading_to_queued(self, *, after_id: int, waited: timedelta) -> None:
         # A backlog (after an evacuation warning, thousands write at once): citizens whose messages
         # are still queued see LINE's loading dots, for about as long as the events in hand waited.
-        # Each queued event is looked at once; the answer ends the animation early.
+        # Once per citizen while their dots run, not once per queued message: in a surge, when the
+        # machine has least to spare, each call costs a LINE request, and a citizen who wrote three
+        # times needs the dots once.
         try:
             with self.session_factory() as session:
                 queued = waiting_message_events(session, after_id=after_id, limit=LOADING_LOOKAHEAD)
         except SQLAlchemyError as exc:  # cosmetic: never at the cost of the answers
             log.info("queued citizens not looked up: %s", type(exc).__name__)
             return
+        now, seconds = self.clock(), loading_seconds(waited)
         users: list[str] = []
-        for inbox_id, line_user_id, _ in queued:
-            if inbox_id in self._shown_loading:
+        for _, line_user_id, _ in queued:
+            running_until = self._loading_until.get(line_user_id)
+            if running_until is not None and running_until > now:
                 continue
-            self._shown_loading[inbox_id] = None
-            if line_user_id not in users:
-                users.append(line_user_id)
-        while len(self._shown_loading) > LOADING_REMEMBERED:
-            self._shown_loading.popitem(last=False)
-        seconds = loading_seconds(waited)
+            self._loading_until[line_user_id] = now + timedelta(seconds=seconds)
+            self._loading_until.move_to_end(line_user_id)
+            users.append(line_user_id)
+        while len(self._loading_until) > LOADING_REMEMBERED:
+            self._loading_until.popitem(last=False)
         for line_user_id in users:
             self._submit(self._show_loading, line_user_id, seconds)
 
@@ -237,6 +240,8 @@ class EventProcessor:
         by_citizen: dict[str, list[Outgoing]] = {}
         for item in outgoing:
             by_citizen.setdefault(item.line_user_id or item.webhook_event_id, []).append(item)
+            if item.line_user_id:
+                self._loading_until.pop(item.line_user_id, None)  # a message ends LINE's loading dots
         for items in by_citizen.values():
             self._submit(self._send_in_order, items)
 

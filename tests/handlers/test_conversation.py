@@ -192,7 +192,7 @@ def test_citizens_queued_behind_a_backlog_see_the_loading_animation_while_they_w
     assert line.calls[1].to == (OTHER_USER,)  # the one still waiting, not the one being answered
 
 
-def test_a_queued_citizen_is_shown_the_loading_animation_once(webhook, line, clock) -> None:
+def test_a_queued_citizen_is_shown_the_loading_animation_once_per_wait(webhook, line, clock) -> None:
     from tests.webhook_events import OTHER_USER, USER
 
     webhook.processor.batch_size = 1
@@ -201,9 +201,29 @@ def test_a_queued_citizen_is_shown_the_loading_animation_once(webhook, line, clo
     assert webhook.post(text_event("図書館の時間", user_id=OTHER_USER)).status_code == 200
     clock.advance(3)
     webhook.processor.drain()
-    # The first event in hand: the three behind it are shown the animation, once per citizen and
-    # once per event — not again each time the worker takes the next one.
-    assert [call.to[0] for call in line.calls if call.kind == "loading"] == [USER, OTHER_USER]
+    # The first event in hand: the citizens behind it are shown the animation once each, not again
+    # each time the worker takes the next event — but again after an answer ended a citizen's dots
+    # while their third question still waits.
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == [USER, OTHER_USER, USER]
+    assert [call.kind for call in line.calls].count("reply") == 4
+
+
+def test_a_citizen_who_writes_again_while_their_dots_run_gets_them_again_only_after_an_answer(
+        webhook, line, clock) -> None:
+    from tests.webhook_events import OTHER_USER, USER
+
+    third = "U" + "3" * 32
+    webhook.processor.batch_size = 1
+    for question, citizen in (("図書館の時間", OTHER_USER), ("粗大ごみ", third), ("避難所はどこ", USER)):
+        assert webhook.post(text_event(question, user_id=citizen)).status_code == 200
+    clock.advance(3)
+    webhook.processor.process_batch()  # behind: the two queued citizens are shown the dots
+    assert webhook.post(text_event("ペットは連れて行けますか", user_id=USER)).status_code == 200
+    webhook.processor.process_batch()  # the dots still run for the citizen who wrote again: no call
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == [third, USER]
+    webhook.processor.process_batch()  # the first answer ends the dots; the second question still waits
+    webhook.processor.drain()
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == [third, USER, USER]
     assert [call.kind for call in line.calls].count("reply") == 4
 
 
