@@ -54,7 +54,7 @@ def _receive() -> tuple[str, int]:
         WEBHOOK_REFUSED.labels(reason="database_stuck").inc()
         return "Temporarily unavailable", 503
     try:
-        with rt.store_guard.storing(), rt.engine.begin() as connection:
+        with rt.store_guard.storing(), rt.store_engine.begin() as connection:
             new_ids = store_events(connection, events, now=rt.clock())
     except SQLAlchemyError as exc:
         # Not acknowledged, so LINE redelivers it later (when redelivery is on): nothing is lost silently.
