@@ -137,8 +137,7 @@ def log_question(session: Session, *, channel: str, line_user_id: str | None = N
     return session.connection().execute(statement, {
         "channel": channel, "line_user_id": line_user_id, "web_session_id": web_session_id, "text": text,
         "outcome": outcome, "faq_external_id": faq_external_id,
-        "candidate_ids": LIST_SEPARATOR.join(candidate_ids), "confidence": confidence,
-        "triage_status": "new", "created_at": now,
+        "candidate_ids": LIST_SEPARATOR.join(candidate_ids), "confidence": confidence, "created_at": now,
     }).scalar_one()
 
 
