@@ -131,14 +131,21 @@ def test_a_hidden_report_is_not_a_duplicate_target_and_its_history_says_who_hid_
             ("submitted", ""), ("hidden", "佐藤"), ("note", "佐藤")]
 
 
-def test_a_redacted_photo_is_deleted_from_storage(session_factory, tmp_path: Path) -> None:
-    storage = LocalMediaStorage(tmp_path)
+def _stored_photo(session_factory, storage: LocalMediaStorage) -> int:
+    """A submitted report's photo, on disk at reports/2026/04/face.jpg; returns the photo's id."""
     storage.put("reports/2026/04/face.jpg", b"jpeg", "image/jpeg")
     with session_factory.begin() as session:
         photo = submitted_report(session, line_user_id=USER).report.photos[0]
         photo.status, photo.storage_key = PhotoStatus.STORED, "reports/2026/04/face.jpg"
         session.flush()
-        redact_photo(session, storage, photo.id, staff_name="佐藤", now=LATER)
+        return photo.id
+
+
+def test_a_redacted_photo_is_deleted_from_storage(session_factory, tmp_path: Path) -> None:
+    storage = LocalMediaStorage(tmp_path)
+    photo_id = _stored_photo(session_factory, storage)
+    with session_factory.begin() as session:
+        photo = redact_photo(session, storage, photo_id, staff_name="佐藤", now=LATER)
         assert photo.status is PhotoStatus.REDACTED and photo.storage_key is None
         assert (tmp_path / "reports/2026/04/face.jpg").exists()  # until the commit
     assert not (tmp_path / "reports/2026/04/face.jpg").exists()
@@ -146,16 +153,13 @@ def test_a_redacted_photo_is_deleted_from_storage(session_factory, tmp_path: Pat
 
 def test_a_redaction_that_is_rolled_back_keeps_the_photo(session_factory, tmp_path: Path) -> None:
     storage = LocalMediaStorage(tmp_path)
-    storage.put("reports/2026/04/face.jpg", b"jpeg", "image/jpeg")
-    with session_factory.begin() as session:
-        photo = submitted_report(session, line_user_id=USER).report.photos[0]
-        photo.status, photo.storage_key = PhotoStatus.STORED, "reports/2026/04/face.jpg"
+    photo_id = _stored_photo(session_factory, storage)
     with pytest.raises(RuntimeError), session_factory.begin() as session:
-        redact_photo(session, storage, photo.id, staff_name="佐藤", now=LATER)
+        redact_photo(session, storage, photo_id, staff_name="佐藤", now=LATER)
         raise RuntimeError("the commit never happens")
     assert (tmp_path / "reports/2026/04/face.jpg").exists()
     with session_factory() as session:
-        assert session.get(ReportPhoto, photo.id).storage_key == "reports/2026/04/face.jpg"
+        assert session.get(ReportPhoto, photo_id).storage_key == "reports/2026/04/face.jpg"
 
 
 def test_a_ward_can_send_a_category_to_another_department(tmp_path: Path) -> None:
