@@ -427,15 +427,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2, help="`madoguchi worker` processes")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--users", type=int, default=2000, help="size of the citizen pool")
     parser.add_argument("--client-connections", type=int, default=256, help="keep-alive connections at most")
     parser.add_argument("--grace", type=float, default=30, help="seconds to wait for answers after the load")
+    add_run_options(parser, default_out="webhook_load_<rate>.json")
+    return parser
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, default_out: str) -> None:
+    """The options this benchmark shares with bench/worker_drain.py: citizens, database, output."""
+    parser.add_argument("--users", type=int, default=2000, help="size of the citizen pool")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", help="file name in bench/results/ (default webhook_load_<rate>.json)")
+    parser.add_argument("--out", help=f"file name in bench/results/ (default {default_out})")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--json", action="store_true", help="one line of JSON")
-    return parser
+
+
+def report(result: dict[str, Any], args: argparse.Namespace, *, default_out: str) -> None:
+    """Print the result (one line with --json) and keep it in bench/results/ unless --no-save."""
+    print(json.dumps(result, ensure_ascii=False) if args.json else json.dumps(result, indent=2, ensure_ascii=False))
+    if not args.no_save:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / (args.out or default_out)).write_text(json.dumps(result, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,11 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         result["cores_used"]["client"] = round((sum(os.times()[:2]) - client) / wall, 2)
     finally:
         _stop(processes)
-    text_out = json.dumps(result, ensure_ascii=False)
-    print(text_out if args.json else json.dumps(result, indent=2, ensure_ascii=False))
-    if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / (args.out or f"webhook_load_{args.rate:g}.json")).write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args, default_out=f"webhook_load_{args.rate:g}.json")
     return 0
 
 

@@ -12,7 +12,6 @@ bench/results/worker_drain_<N>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import signal
 import subprocess
@@ -22,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
-from bench.webhook_load import (DEFAULT_DATABASE, RESULTS, SECRET, WORKER_NICE, AsyncSender, Sent, _env, _spawn,
-                                _stop, cpu_seconds, faq_questions, make_event, signed_body, start_stack, user_pool)
+from bench.webhook_load import (SECRET, WORKER_NICE, AsyncSender, Sent, _env, _spawn, _stop, add_run_options,
+                                cpu_seconds, faq_questions, make_event, report, signed_body, start_stack, user_pool)
 from core.models import InboxEvent, InboxStatus
 
 POST_RATE = 400  # events a second while queueing (the web tier's pace here, not the measure)
@@ -84,13 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1, help="`madoguchi worker` processes")
-    parser.add_argument("--users", type=int, default=2000, help="size of the citizen pool")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the drain")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", help="file name in bench/results/ (default worker_drain_<N>.json)")
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    parser.add_argument("--json", action="store_true", help="one line of JSON")
+    add_run_options(parser, default_out="worker_drain_<N>.json")
     return parser
 
 
@@ -108,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                           timeout=args.timeout)}
     finally:
         _stop(processes)
-    print(json.dumps(result, ensure_ascii=False) if args.json else json.dumps(result, indent=2, ensure_ascii=False))
-    if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / (args.out or f"worker_drain_{args.events}.json")).write_text(json.dumps(result, indent=2) + "\n")
+    report(result, args, default_out=f"worker_drain_{args.events}.json")
     return 0
 
 

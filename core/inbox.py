@@ -87,11 +87,21 @@ def claim_due(session: Session, *, now: datetime, limit: int, inbox_id: int | No
     one that another worker holds (pending until that worker commits) holds back the citizen's later
     ones. The photo and the location sent right after it never race each other through a damage
     report. Events held back stay pending, for the next claim after that worker is done.
+
+    Every query here is bounded by ids from the oldest due event on. PostgreSQL plans them from
+    statistics taken before a surge (when almost nothing was pending): unbounded, it sorted every
+    pending row, payloads and all, to keep twenty (23 ms a claim with 10,000 queued, again each
+    batch until autovacuum caught up), and a NOT EXISTS form of the order check compared every
+    pending row with every other (0.75 s at 3,000). The queue's two ends come from the index.
     """
     due_pending = (InboxEvent.status == InboxStatus.PENDING, _due(InboxEvent, now))
+    oldest, newest = session.execute(
+        select(func.min(InboxEvent.id), func.max(InboxEvent.id)).where(*due_pending)).one()
+    if oldest is None:
+        return []
     statement = (
         select(InboxEvent)
-        .where(*due_pending)
+        .where(*due_pending, InboxEvent.id >= oldest)
         .order_by(InboxEvent.id)
         .limit(limit)
         # SKIP LOCKED lets any number of PostgreSQL workers share the queue; SQLite ignores it
@@ -101,46 +111,27 @@ def claim_due(session: Session, *, now: datetime, limit: int, inbox_id: int | No
     if inbox_id is not None:
         candidates = list(session.scalars(statement.where(InboxEvent.id == inbox_id)))
     else:
-        candidates = _claim_oldest(session, statement, due_pending, limit=limit)
-    held_back = _held_back(session, candidates, now=now)
+        candidates = _claim_stretch(session, statement, oldest=oldest, newest=newest, limit=limit)
+    held_back = _held_back(session, candidates, due_pending, oldest=oldest)
     return [row for row in candidates if row.id not in held_back]
 
 
-def _claim_oldest(session: Session, statement: Select, due_pending: tuple, *, limit: int) -> list[InboxEvent]:
-    """Run the claim over a stretch of ids that starts at the oldest due event.
-
-    Why the stretch: PostgreSQL plans the plain claim from statistics taken before a surge (when
-    almost nothing was pending), picks a bitmap scan and sorts every pending row, payloads and all,
-    to keep twenty: 23 ms a claim with 10,000 queued, and as slow again each batch until autovacuum
-    catches up. The oldest and newest due ids come from the index's two ends, and a stretch of ids
-    bounds the work whatever the plan.
-    """
-    oldest, newest = session.execute(
-        select(func.min(InboxEvent.id), func.max(InboxEvent.id)).where(*due_pending)).one()
-    if oldest is None:
-        return []
+def _claim_stretch(session: Session, statement: Select, *, oldest: int, newest: int, limit: int) -> list[InboxEvent]:
+    """Run the claim over the first CLAIM_WINDOWS stretch of ids that yields a full batch."""
     candidates: list[InboxEvent] = []
     for batches in CLAIM_WINDOWS:
-        stretch = statement.where(InboxEvent.id >= oldest)
         end = None if batches is None else oldest + batches * limit
-        if end is not None and end <= newest:
-            stretch = stretch.where(InboxEvent.id < end)
-        else:
-            end = None
-        candidates = list(session.scalars(stretch))
-        if len(candidates) == limit or end is None:
+        if end is None or end > newest:  # the stretch holds the whole queue
+            return list(session.scalars(statement))
+        candidates = list(session.scalars(statement.where(InboxEvent.id < end)))
+        if len(candidates) == limit:
             return candidates
         # Other workers hold most of the stretch: look further (what this try locked stays ours).
     return candidates
 
 
-def _held_back(session: Session, candidates: list[InboxEvent], *, now: datetime) -> set[int]:
-    """Ids of the candidates that have an older due pending event of their citizen outside the candidates.
-
-    A second small query rather than a NOT EXISTS in the claim: that anti-join is planned from
-    statistics, and a table that filled up in a surge before autovacuum analysed it had PostgreSQL
-    compare every pending row with every other (0.75 s a claim at 3,000 rows).
-    """
+def _held_back(session: Session, candidates: list[InboxEvent], due_pending: tuple, *, oldest: int) -> set[int]:
+    """Ids of the candidates that have an older due pending event of their citizen outside the candidates."""
     by_citizen: dict[str, list[int]] = {}
     for row in candidates:
         if row.line_user_id is not None:
@@ -150,16 +141,12 @@ def _held_back(session: Session, candidates: list[InboxEvent], *, now: datetime)
     claimed = {row.id for row in candidates}
     older_pending = session.execute(
         select(InboxEvent.line_user_id, InboxEvent.id)
-        .where(InboxEvent.line_user_id.in_(list(by_citizen)), InboxEvent.status == InboxStatus.PENDING,
-               _due(InboxEvent, now), InboxEvent.id < max(claimed),
-               # nothing older than the oldest due event exists: a bounded stretch whatever the plan
-               InboxEvent.id >= select(func.min(InboxEvent.id)).where(
-                   InboxEvent.status == InboxStatus.PENDING, _due(InboxEvent, now)).scalar_subquery())
-    )
-    first_missing: dict[str, int] = {}
+        .where(*due_pending, InboxEvent.line_user_id.in_(list(by_citizen)),
+               InboxEvent.id >= oldest, InboxEvent.id < max(claimed)))
+    first_missing: dict[str, int] = {}  # citizen → their oldest due event another worker holds
     for line_user_id, event_id in older_pending:
-        if event_id not in claimed and event_id < first_missing.get(line_user_id, event_id + 1):
-            first_missing[line_user_id] = event_id
+        if event_id not in claimed:
+            first_missing[line_user_id] = min(event_id, first_missing.get(line_user_id, event_id))
     return {event_id for line_user_id, missing in first_missing.items()
             for event_id in by_citizen[line_user_id] if event_id > missing}
 
@@ -178,7 +165,7 @@ def waiting_message_events(session: Session, *, after_id: int, limit: int) -> li
     statement = (
         select(InboxEvent.id, InboxEvent.line_user_id, InboxEvent.received_at)
         # The next `limit` ids, not the next `limit` rows: a stretch of ids bounds the scan however
-        # PostgreSQL plans it (see _claim_oldest), and this is only a look at who is waiting.
+        # PostgreSQL plans it (see claim_due), and this is only a look at who is waiting.
         .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > after_id, InboxEvent.id <= after_id + limit,
                InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
                # the animation shows in a one-to-one chat; group members' messages are not answered

@@ -1,4 +1,7 @@
-"""Where photos live: a small storage interface, with local disk now and room for S3-compatible later."""
+"""Where photos live: a small storage interface, with local disk now and room for S3-compatible later.
+
+And deleting files only once the rows that pointed at them are gone for good (delete_after_commit).
+"""
 from __future__ import annotations
 
 import logging
