@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from linebot.v3.webhooks import Event
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.dispatch import handler_for
 from bot.prefetch import BatchLookups
 from core.config import Settings
-from core.inbox import claim_due, mark_done, record_failure, waiting_message_events
+from core.bookkeeping import Bookkeeping
+from core.inbox import claim_due, record_failure, waiting_message_events
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
 from core.metrics import EVENTS_PROCESSED, event_type_label
-from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
+from core.models import Direction, InboxEvent, InboxStatus, LineUser
 from faq.answering import FaqAnswerer
 from handlers.context import HandlerContext
 from handlers.inquiry import staff_reply_messages
@@ -93,8 +93,10 @@ class EventProcessor:
                 rows = claim_due(session, now=now, limit=self.batch_size)
                 claimed = [row.id for row in rows]
                 oldest = min((row.received_at for row in rows), default=now)
-                lookups = BatchLookups.load(session, rows)
-                outgoing = [reply for row in rows if (reply := self._handle(session, row, lookups)) is not None]
+                lookups, books = BatchLookups.load(session, rows), Bookkeeping()
+                outgoing = [reply for row in rows
+                            if (reply := self._handle(session, row, lookups, books)) is not None]
+                books.write(session, now=self.clock())
         except Exception as exc:  # one event's failure must never stop the others
             if not claimed:
                 raise
@@ -128,30 +130,33 @@ class EventProcessor:
         try:
             with self.session_factory.begin() as session:
                 rows = claim_due(session, now=self.clock(), limit=1, inbox_id=inbox_id)
-                outgoing = [reply for row in rows if (reply := self._handle(session, row, BatchLookups())) is not None]
+                books = Bookkeeping()
+                outgoing = [reply for row in rows
+                            if (reply := self._handle(session, row, BatchLookups(), books)) is not None]
+                books.write(session, now=self.clock())
         except Exception as exc:
             self._record_failure(inbox_id, exc)
             return
         self._send_all(outgoing)
 
-    def _handle(self, session: Session, row: InboxEvent, lookups: BatchLookups) -> Outgoing | None:
+    def _handle(self, session: Session, row: InboxEvent, lookups: BatchLookups, books: Bookkeeping) -> Outgoing | None:
         now = self.clock()
         payload = row.payload
         conversation = lookups.conversation(session, row.line_user_id, now=now) if row.line_user_id else None
         handler = handler_for(row.event_type, row.message_type, conversation.kind if conversation else None)
         if handler is None or _is_group_message(payload):
-            mark_done(row, now=now, status=InboxStatus.IGNORED)
+            books.finish(row.id, InboxStatus.IGNORED)
             EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="ignored").inc()
             return None
         event = Event.from_dict(payload)
         self.answerer.sync(session)  # staff edits made in another process (at most one check a second)
-        user = _touch_user(session, row, now, lookups)
+        user = _touch_user(session, row, now, lookups, books)
         if user is not None and row.event_type == "follow":
             self._remember_language(user)
         ctx = HandlerContext(session=session, now=now, answerer=self.answerer, inbox_event_id=row.id, line_user=user,
-                             settings=self.settings)
+                             books=books, settings=self.settings)
         handler(event, ctx)
-        mark_done(row, now=now)
+        books.finish(row.id)
         EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="done").inc()
         if not ctx.replies:
             return None
@@ -290,25 +295,32 @@ def _is_group_message(payload: dict[str, Any]) -> bool:
     return payload.get("type") == "message" and source_type in ("group", "room")
 
 
-def _touch_user(session: Session, row: InboxEvent, now: datetime, lookups: BatchLookups) -> LineUser | None:
+def _touch_user(session: Session, row: InboxEvent, now: datetime, lookups: BatchLookups,
+                books: Bookkeeping) -> LineUser | None:
     if not row.line_user_id or (row.payload.get("source") or {}).get("type") != "user":
         return None
     user = lookups.user(session, row.line_user_id)
     if user is None:
-        # INSERT … ON CONFLICT DO NOTHING: another worker may be adding the same new citizen right
-        # now, and a unique-key error would roll back this worker's whole batch.
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(insert(LineUser).values(line_user_id=row.line_user_id, first_seen_at=now)
-                        .on_conflict_do_nothing(index_elements=["line_user_id"]))
-        user = session.scalars(select(LineUser).where(LineUser.line_user_id == row.line_user_id)).one()
+        user = _add_citizen(session, row.line_user_id, now)
         lookups.remember(user)
     if row.event_type == "message":
-        user.last_message_at = now
+        books.heard_from(user)
         message = row.payload.get("message") or {}
-        session.add(MessageLog(line_user_id=row.line_user_id, direction=Direction.INCOMING,
-                               message_type=row.message_type or "unknown", text=message.get("text"),
-                               inbox_event_id=row.id, created_at=now))
+        books.log_message(line_user_id=row.line_user_id, direction=Direction.INCOMING,
+                          message_type=row.message_type or "unknown", text=message.get("text"),
+                          inbox_event_id=row.id, at=now)
     return user
+
+
+def _add_citizen(session: Session, line_user_id: str, now: datetime) -> LineUser:
+    # An upsert, not a plain INSERT: another worker may be adding the same new citizen right now,
+    # and a unique-key error would roll back this worker's whole batch. DO UPDATE (of nothing that
+    # changes) rather than DO NOTHING so that RETURNING gives the row either way: one statement.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(LineUser).values(line_user_id=line_user_id, first_seen_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["line_user_id"],
+                                                set_={"line_user_id": statement.excluded.line_user_id})
+    return session.scalars(statement.returning(LineUser), execution_options={"populate_existing": True}).one()
 
 
 class InlineWorker:

@@ -176,14 +176,6 @@ def waiting_message_events(session: Session, *, after_id: int, limit: int) -> li
     return [(row.id, row.line_user_id, row.received_at) for row in session.execute(statement)]
 
 
-def mark_done(event: InboxEvent, *, now: datetime, status: InboxStatus = InboxStatus.DONE) -> None:
-    """Record that an event was processed (or deliberately ignored)."""
-    event.status = status
-    event.attempts += 1
-    event.processed_at = now
-    event.error = None
-
-
 def record_failure(session: Session, inbox_id: int, error: BaseException, *, now: datetime) -> InboxEvent | None:
     """Count a failed attempt and schedule the next; after MAX_ATTEMPTS the event is parked as FAILED."""
     event = session.get(InboxEvent, inbox_id)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.line_gateway import MAX_MESSAGES_PER_CALL, LineMessage
-from core.models import Direction, LineUser, MessageLog
+from core.bookkeeping import Bookkeeping
+from core.models import Direction, LineUser
 from faq.answering import FaqAnswerer
 
 
@@ -27,6 +28,7 @@ class HandlerContext:
     answerer: FaqAnswerer
     inbox_event_id: int
     line_user: LineUser | None
+    books: Bookkeeping  # the batch's message log and inbox status, written when the batch ends
     replies: list[LineMessage] = field(default_factory=list)
     # The app's settings, for handlers that read city configuration (damage reports: boundary, categories).
     settings: Settings | None = None
@@ -43,11 +45,10 @@ class HandlerContext:
         self.replies.extend(messages)
         if self.line_user is not None:
             for message in messages:
-                self.session.add(MessageLog(
+                self.books.log_message(
                     line_user_id=self.line_user.line_user_id, direction=Direction.OUTGOING,
                     message_type=message.get("type", "unknown"), text=message.get("text") or message.get("altText"),
-                    inbox_event_id=self.inbox_event_id, created_at=self.now,
-                ))
+                    inbox_event_id=self.inbox_event_id, at=self.now)
 
 
 # Every handler: (a line-bot-sdk event model — FollowEvent, MessageEvent, … —, the context).

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core.models import InboxEvent, InboxStatus, LineUser
+from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from tests.emulator.webhook_schema import validate_webhook_body
 from tests.webhook_events import (
     body,
@@ -140,6 +140,22 @@ def test_a_failing_event_is_recorded_and_the_rest_of_the_batch_is_processed(
     assert rows[0].attempts == 1 and rows[0].error == "RuntimeError"
     assert len(line.calls) == 2
     assert "秘密" not in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_a_batch_retried_event_by_event_logs_each_conversation_once_and_in_order(
+        webhook, session_factory, monkeypatch) -> None:
+    # The failing event rolls its batch back, message log and all; the retry one by one writes it again.
+    from bot import dispatch
+
+    monkeypatch.setitem(dispatch.DISPATCH, ("postback", None), lambda event, ctx: 1 / 0)
+    webhook.send(text_event("粗大ごみの出し方"), postback_event("action=ask"), text_event("住民票の写し"))
+    with session_factory() as session:
+        log = session.scalars(select(MessageLog).order_by(MessageLog.id)).all()
+        citizen = session.scalars(select(LineUser)).one()
+    assert [(m.direction, m.text) for m in log if m.direction is Direction.INCOMING] == [
+        (Direction.INCOMING, "粗大ごみの出し方"), (Direction.INCOMING, "住民票の写し")]
+    assert [m.direction for m in log] == [Direction.INCOMING, Direction.OUTGOING] * 2
+    assert citizen.last_message_at is not None
 
 
 def test_a_failed_event_is_retried_later_and_then_parked_as_failed(webhook, session_factory, monkeypatch,
