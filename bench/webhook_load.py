@@ -46,7 +46,11 @@ TOKEN = "bench-access-token"
 DESTINATION = "U" + "f" * 32
 DEFAULT_DATABASE = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/load_bench")
 POLL_SECONDS = 0.1
-WORKER_NICE = 10  # as in deploy/systemd/madoguchi-worker@.service
+# Answering runs at low priority, as CPUWeight=25 gives the workers in deploy/systemd: in a surge the
+# acknowledging web tier gets the CPU first. The emulator too: it plays LINE's servers, whose work is
+# not on our cores in production, so here it may take from the answering side but not from the acks.
+WORKER_NICE = 10
+EMULATOR_NICE = WORKER_NICE
 REPLY_PATH = "/v2/bot/message/reply"
 PUSH_PATH = "/v2/bot/message/push"
 # Questions the sample FAQ has no answer for: the bot must still say something (an apology, a menu).
@@ -154,8 +158,22 @@ def _cli(env: dict[str, str], *args: str) -> None:
 
 def _spawn(command: list[str], env: dict[str, str] | None = None, *, nice: int = 0) -> subprocess.Popen:
     # A session of its own, so gunicorn's workers go down with their arbiter.
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    if nice:
+        _lower_session_priority(process.pid, nice)
+    return process
+
+
+def _lower_session_priority(pid: int, nice: int) -> None:
+    # Linux schedules each session as a group of its own (autogroup) and shares the CPU between the
+    # groups by the group's nice value, not by its processes': a worker session at nice 10 got as much
+    # CPU as the web tier's. systemd services are sessions (and cgroups) of their own as well, hence
+    # CPUWeight= in deploy/systemd. Popen returns after the child's setsid and exec, so the group exists.
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError:
+        pass  # a kernel without autogroups: the processes' own nice value is what counts
 
 
 def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
@@ -204,7 +222,7 @@ def start_stack(processes: list[subprocess.Popen], *, database_url: str, web_wor
     env = _env(database_url, emulator_url, web_workers)
     processes.append(_spawn([sys.executable, "-m", "emulator", "--port", str(emulator_port), "--channel-secret",
                              SECRET, "--channel-access-token", TOKEN,
-                             "--webhook-url", f"http://127.0.0.1:{port}/callback"]))
+                             "--webhook-url", f"http://127.0.0.1:{port}/callback"], nice=EMULATOR_NICE))
     _wait_http(f"{emulator_url}/_emulator/config", "the emulator")
     # The events never went through the emulator, so it accepts any reply token (once each).
     requests.post(f"{emulator_url}/_emulator/config", json={"record_conversations": False,
@@ -213,7 +231,6 @@ def start_stack(processes: list[subprocess.Popen], *, database_url: str, web_wor
     _cli(env, "db", "upgrade")
     _cli(env, "faq", "import", str(FAQ_CSV))
     processes.append(_spawn([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env))
-    # Nice 10, as deploy/systemd/madoguchi-worker@.service runs them: acks first in a surge.
     processes.extend(_spawn([sys.executable, "-m", "bot.cli", "worker"], env, nice=WORKER_NICE)
                      for _ in range(workers))
     _wait_http(f"http://127.0.0.1:{port}/healthz", "madoguchi serve")

@@ -45,3 +45,14 @@ def test_every_systemd_unit_runs_an_installed_command_with_the_shared_environmen
             help_text = subprocess.run([sys.executable, "-m", "bot.cli", command[1], "--help"], cwd=ROOT,
                                        capture_output=True, text=True)
             assert help_text.returncode == 0, (unit.name, help_text.stderr)
+
+
+def test_the_workers_yield_the_cpu_to_the_web_tier_by_weight() -> None:
+    # Nice= would not do it: each service is a scheduling group of its own, shared between by weight.
+    def weight(unit: str) -> int:
+        text = (ROOT / "deploy" / "systemd" / unit).read_text()
+        values = [line.split("=", 1)[1] for line in text.splitlines() if line.startswith("CPUWeight=")]
+        assert not any(line.startswith("Nice=") for line in text.splitlines()), unit
+        return int(values[0]) if values else 100  # systemd's default
+
+    assert weight("madoguchi-worker@.service") * 4 <= weight("madoguchi-web.service")
