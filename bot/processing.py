@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -45,6 +46,7 @@ LOADING_LOOKAHEAD = 50  # queued message events looked at each time
 LOADING_REMEMBERED = 10_000  # citizens whose animation may still be running
 SEND_THREADS = 8  # replies in flight at once per worker (LINE answers in tens of milliseconds)
 BROADCAST_BATCH = 5  # broadcast chunks the inline worker sends between looks at the inbox
+OUTBOX_SECONDS = 1.0  # how often a polling worker looks for staff replies, report notices and photos
 
 
 @dataclass(frozen=True)
@@ -324,11 +326,19 @@ def _add_citizen(session: Session, line_user_id: str, now: datetime) -> LineUser
 
 
 class InlineWorker:
-    """The embedded default's worker: a daemon thread that drains the inbox whenever the webhook stores events."""
+    """The embedded default's worker: a daemon thread that drains the inbox whenever the webhook stores events.
 
-    def __init__(self, processor: EventProcessor, *, idle_seconds: float = 5.0) -> None:
+    `madoguchi worker` runs one too, polling (no webhook in its process to wake it), with broadcasts
+    left to its delivery threads.
+    """
+
+    def __init__(self, processor: EventProcessor, *, idle_seconds: float = 5.0, broadcasts: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.processor = processor
         self.idle_seconds = idle_seconds
+        self.broadcasts = broadcasts
+        self.clock = clock
+        self._outbox_due = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="madoguchi-inline-worker", daemon=True)
@@ -354,14 +364,24 @@ class InlineWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             # The idle timeout also picks up events a crash left pending.
-            self._wake.wait(self.idle_seconds)
+            woken = self._wake.wait(self.idle_seconds)
             self._wake.clear()
             try:
-                while not self._stop.is_set() and self.processor.process_next():
-                    pass
-                self.processor.deliver_outbox()
-                if self.processor.deliver_broadcasts():
+                # Polling (nobody woke us: `madoguchi worker` has no webhook in its process), the outbox
+                # is looked at once a second, not on every pass: that cost an idle worker two
+                # transactions five times a second. When woken (a staff reply, a photo), at once.
+                if self.run_once(outbox=woken or self.clock() >= self._outbox_due):
                     self._wake.set()  # more chunks may be due: come straight back (after any new events)
             except Exception as exc:  # the database may be down for a moment: wait and try again
                 log.error("inline worker: %s; retrying", type(exc).__name__)
                 self._stop.wait(1.0)
+
+    def run_once(self, *, outbox: bool = True) -> bool:
+        """One pass: the pending events, the outbox (staff replies, report notices and photos) unless told
+        not to, a few broadcast chunks; True if more chunks may wait."""
+        while not self._stop.is_set() and self.processor.process_next():
+            pass
+        if outbox:
+            self._outbox_due = self.clock() + OUTBOX_SECONDS
+            self.processor.deliver_outbox()
+        return self.broadcasts and self.processor.deliver_broadcasts() > 0

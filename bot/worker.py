@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # Without the webhook in the same process there is nobody to wake the loop: look every 0.2 s.
 POLL_SECONDS = 0.2
+# Between broadcasts the delivery threads look for chunks at most once a second: a broadcast queued
+# from the admin starts within a second (citizens' questions are looked for every POLL_SECONDS).
+DELIVERY_IDLE_SECONDS = 1.0
 # How long SIGTERM waits for the events in hand: in effect no limit of our own. A batch whose LINE
 # calls hang can outlast any guess, and giving up half-way is the worst outcome: the event thread
 # commits its rows after the reply threads were closed, and those answers are lost for good. The
@@ -33,12 +36,15 @@ def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
     line = SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
                           data_api_base=settings.line_data_api_base)
     answerer = FaqAnswerer.from_database_when_reachable(session_factory)
+    # Broadcast chunks are the delivery threads' (below), not the event loop's: both looking for them
+    # five times a second was most of what an idle worker cost.
     events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings,
                                         send_threads=SEND_THREADS),
-                          idle_seconds=POLL_SECONDS)
+                          idle_seconds=POLL_SECONDS, broadcasts=False)
     # Broadcast chunks go through the broadcast package's paced client (it has LINE's broadcast
     # endpoint and keeps each endpoint under its rate limit).
-    deliveries = DeliveryWorker(session_factory, bulk_client(settings), threads=delivery_threads)
+    deliveries = DeliveryWorker(session_factory, bulk_client(settings), threads=delivery_threads,
+                                max_idle_seconds=DELIVERY_IDLE_SECONDS)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     events.start()

@@ -27,13 +27,20 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryWorker:
-    """`threads` threads, each sending `batch` chunks per transaction; sleeps `idle_seconds` when nothing is due."""
+    """`threads` threads, each sending `batch` chunks per transaction.
+
+    When nothing is due a thread sleeps `idle_seconds`, twice as long after each empty look up to
+    `max_idle_seconds` (no longer than `idle_seconds` unless given), and comes back to the short
+    sleep as soon as it sends. `madoguchi worker` waits for broadcasts for days between two: it
+    backs off to a second, so an idle worker does not query the database ten times a second.
+    """
 
     def __init__(self, session_factory: sessionmaker, line: LineGateway, *, threads: int = 4,
-                 batch: int = DEFAULT_BATCH, idle_seconds: float = 0.2, broadcast_id: int | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 batch: int = DEFAULT_BATCH, idle_seconds: float = 0.2, max_idle_seconds: float | None = None,
+                 broadcast_id: int | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.session_factory, self.line, self.clock = session_factory, line, clock
         self.batch, self.idle_seconds, self.broadcast_id = batch, idle_seconds, broadcast_id
+        self.max_idle_seconds = max(idle_seconds, max_idle_seconds or idle_seconds)
         self.stopping = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"madoguchi-delivery-{n}", daemon=True)
                          for n in range(threads)]
@@ -81,9 +88,11 @@ class DeliveryWorker:
                                    broadcast_id=self.broadcast_id)
 
     def _loop(self) -> None:
+        idle = self.idle_seconds
         while not self.stopping.is_set():
             try:
                 if self.run_once():
+                    idle = self.idle_seconds
                     continue
                 with self.session_factory.begin() as session:
                     finish_deliveries(session, now=self.clock())
@@ -91,4 +100,5 @@ class DeliveryWorker:
                 log.error("delivery worker: %s: %s", type(exc).__name__, exc)
                 self.stopping.wait(1.0)
                 continue
-            self.stopping.wait(self.idle_seconds)
+            self.stopping.wait(idle)
+            idle = min(idle * 2, self.max_idle_seconds)

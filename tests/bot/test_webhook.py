@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from core.models import Direction, InboxEvent, InboxStatus, LineUser, MessageLog
 from tests.emulator.webhook_schema import validate_webhook_body
+from tests.conftest import FIXED_NOW
 from tests.webhook_events import (
+    USER,
     body,
     follow_event,
     group_text_event,
@@ -225,6 +227,44 @@ def test_a_starting_worker_answers_what_was_left_pending_at_once(webhook, sessio
         worker.stop()
     assert _inbox(session_factory)[0].status is InboxStatus.DONE
     assert [call.kind for call in line.calls] == ["reply"]
+
+
+def test_a_polling_worker_looks_for_staff_replies_once_a_second_and_at_once_when_woken(
+        webhook, session_factory, line) -> None:
+    import time
+
+    from bot.processing import OUTBOX_SECONDS, InlineWorker
+    from inquiries.services import open_inquiry, reply_as_staff
+
+    def staff_reply(text: str) -> None:
+        with session_factory.begin() as session:
+            inquiry = open_inquiry(session, channel="line", text="質問です", now=FIXED_NOW, line_user_id=USER)
+            reply_as_staff(session, inquiry.id, text, staff_name="佐藤", now=FIXED_NOW)
+
+    def pushed() -> list[str]:
+        return [m["text"] for call in line.calls if call.kind == "push" for m in call.messages]
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 10
+        while not any(text in t for t in pushed()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert any(text in t for t in pushed())
+
+    now = [1000.0]
+    worker = InlineWorker(webhook.processor, idle_seconds=0.01, clock=lambda: now[0])
+    worker.start()  # the first pass looks at the outbox
+    try:
+        time.sleep(0.2)
+        staff_reply("一通目の回答です")
+        time.sleep(0.3)  # some thirty polls within the same second: none looks at the outbox
+        assert pushed() == []
+        now[0] += OUTBOX_SECONDS
+        wait_for("一通目の回答です")
+        staff_reply("二通目の回答です")
+        worker.notify()  # what the admin does after a staff reply: no waiting for the second
+        wait_for("二通目の回答です")
+    finally:
+        worker.stop()
 
 
 def test_replies_of_a_batch_finished_after_the_sending_threads_closed_are_still_sent(

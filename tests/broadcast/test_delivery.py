@@ -208,3 +208,35 @@ def test_the_inline_worker_delivers_planned_chunks_through_the_apps_line(app, li
     assert processor.deliver_broadcasts() == 0  # nothing left: the broadcast is marked done
     with session_factory() as session:
         assert session.get(Broadcast, broadcast_id).status == BroadcastStatus.DONE
+
+
+def test_an_idle_delivery_worker_looks_less_and_less_often_and_still_sends_what_arrives(
+        db: sessionmaker, recorder: BroadcastingRecorder) -> None:
+    from sqlalchemy import event
+
+    from broadcast.worker import DeliveryWorker
+
+    looks: list[str] = []
+
+    def count_claims(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT delivery_chunks.id"):
+            looks.append(statement)
+
+    engine = db.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count_claims)
+    worker = DeliveryWorker(db, recorder, threads=1, idle_seconds=0.01, max_idle_seconds=0.16)
+    worker.start()
+    try:
+        time.sleep(0.6)
+        idle_looks = len(looks)
+        broadcast_id = _planned(db, 1201)
+        deadline = time.monotonic() + 10
+        while any(c.status is ChunkStatus.PENDING for c in _chunks(db, broadcast_id)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+        event.remove(engine, "before_cursor_execute", count_claims)
+    # Sleeping 0.01 s between looks, it would have looked some sixty times; backing off to 0.16 s, about eight.
+    assert 3 <= idle_looks <= 15
+    assert {c.status for c in _chunks(db, broadcast_id)} == {ChunkStatus.SENT}
+    assert len(recorder.calls) == 3
