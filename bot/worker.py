@@ -36,8 +36,8 @@ def run_worker(settings: Settings, *, delivery_threads: int = 2) -> int:
     line = SdkLineGateway(access_token=settings.line_channel_access_token, api_base=settings.line_api_base,
                           data_api_base=settings.line_data_api_base)
     answerer = FaqAnswerer.from_database_when_reachable(session_factory)
-    # Broadcast chunks are the delivery threads' (below), not the event loop's: both looking for them
-    # five times a second was most of what an idle worker cost.
+    # Broadcast chunks are the delivery threads' (below), not the event loop's: both looked for them
+    # five times a second, a good part of what an idle worker cost (bench/worker_idle.py).
     events = InlineWorker(EventProcessor(session_factory, line, answerer, utcnow, settings=settings,
                                         send_threads=SEND_THREADS),
                           idle_seconds=POLL_SECONDS, broadcasts=False)
