@@ -81,11 +81,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _empty_postgres(url: str) -> None:
-    """Empty every table; if a test dropped one (migration and failure tests do), rebuild the schema."""
+    """Empty every table; if a test dropped one (migration and failure tests do), rebuild the schema.
+
+    Tables that are not the schema's go: the scheduler's job store creates its own when it starts, and
+    left behind it would be in the next test's database (a migration test going down to nothing).
+    """
     engine = make_engine(url)
+    ours = {table.name for table in Base.metadata.sorted_tables} | {"alembic_version"}
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     try:
         with engine.begin() as connection:
+            present = connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
+            for stray in sorted(set(present) - ours):
+                connection.execute(text(f'DROP TABLE "{stray}" CASCADE'))
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         seed_defaults(url)  # what `madoguchi db upgrade` leaves in a new database
     except ProgrammingError:
