@@ -15,14 +15,14 @@ from tests.webhook_events import USER, group_text_event, text_event
 LATER = FIXED_NOW + timedelta(seconds=3)
 
 
-def _claim_two(session_factory: sessionmaker) -> None:
+def _store_two_events_and_their_citizen(session_factory: sessionmaker) -> None:
     with session_factory.begin() as session:
         store_events(session, [text_event("ごみの日は？"), group_text_event("こんにちは")], now=FIXED_NOW)
         session.add(LineUser(line_user_id=USER, first_seen_at=FIXED_NOW))
 
 
 def test_what_a_batch_collected_is_written_together_in_the_order_it_was_logged(session_factory) -> None:
-    _claim_two(session_factory)
+    _store_two_events_and_their_citizen(session_factory)
     with session_factory.begin() as session:
         question, group_message = claim_due(session, now=FIXED_NOW, limit=10)
         citizen = session.scalars(select(LineUser)).one()
@@ -48,7 +48,7 @@ def test_what_a_batch_collected_is_written_together_in_the_order_it_was_logged(s
 
 
 def test_a_batch_rolled_back_leaves_no_bookkeeping(session_factory) -> None:
-    _claim_two(session_factory)
+    _store_two_events_and_their_citizen(session_factory)
     session = session_factory()
     with session.begin():
         question, _ = claim_due(session, now=FIXED_NOW, limit=10)
