@@ -61,6 +61,7 @@ from typing import Callable
 import numpy as np
 from rapidfuzz import fuzz
 
+from bench.experiment import emit, skipped, with_fixed_hash_seed
 from bench.faq_quality import DATA_DIR, SEED, folds_of
 from bench.faq_rerank import pairwise_fit, using_rerank
 from faq import match as match_module
@@ -650,23 +651,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        # Set iteration order changes the float summation order of first-stage scores, which is
-        # enough to move LightGBM's fits by a few queries; fix it so a rerun gives the same JSON.
-        os.environ["PYTHONHASHSEED"] = "0"
-        args = sys.argv[1:] if argv is None else argv
-        os.execv(sys.executable, [sys.executable, "-m", "bench.faq_ltr_experiment", *args])
+    with_fixed_hash_seed("bench.faq_ltr_experiment", argv)
     reason = missing_requirement()
     if reason is not None:
-        print(json.dumps({"skipped": reason}))
-        return 0
-    result = run()
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+        return skipped(reason)
+    return emit(run(), args.out)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ reported by 5-fold cross-validation: fold k is ranked with weights fitted on the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from typing import Iterator, Sequence
 
@@ -32,15 +33,34 @@ def using_rerank(weights: Sequence[float] | None) -> Iterator[None]:
         match_module.RERANK = saved
 
 
-def candidate_rows(index: FaqIndex, text: str) -> tuple[np.ndarray, list[str]]:
-    """Features and ids of the first-stage top DEPTH candidates of one question."""
+@dataclasses.dataclass(frozen=True)
+class FirstStage:
+    """One question's first-stage top DEPTH candidates, with what the re-ranker's features need."""
+
+    scored: match_module.Scored
+    ids: list[str]
+    slots: list[int]
+    idf: dict[str, float]  # the question's words, IDF-weighted as the engine weighs coverage
+
+    @property
+    def fields(self) -> dict[str, np.ndarray]:
+        assert self.scored.fields is not None
+        return self.scored.fields
+
+
+def first_stage(index: FaqIndex, text: str) -> FirstStage:
+    """The first stage alone (re-ranker off) for one question."""
     with using_rerank(None):
         scored = match_module.score(text, index)
         hits = match_module.top_hits(scored, index, DEPTH)
-    slots = [index.slot_of[h.faq_id] for h in hits]
     idf = {t: match_module._word_idf(index, t) or math.log1p(len(index)) for t in scored.terms}
-    assert scored.fields is not None
-    return candidate_features(slots, scored.fields, scored.scores, idf, index), [h.faq_id for h in hits]
+    return FirstStage(scored, [h.faq_id for h in hits], [index.slot_of[h.faq_id] for h in hits], idf)
+
+
+def candidate_rows(index: FaqIndex, text: str) -> tuple[np.ndarray, list[str]]:
+    """Features and ids of the first-stage top DEPTH candidates of one question."""
+    stage = first_stage(index, text)
+    return candidate_features(stage.slots, stage.fields, stage.scored.scores, stage.idf, index), stage.ids
 
 
 def pairwise_fit(groups: list[tuple[np.ndarray, np.ndarray]], *, l2: float = 1e-3, steps: int = 1500) -> np.ndarray:

@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -66,8 +65,9 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bench import faq_quality
+from bench.experiment import emit, skipped, with_fixed_hash_seed
 from bench.faq_quality import DATA_DIR, FOLDS, SEED, best_graded, folds_of, with_paraphrases
-from bench.faq_rerank import pairwise_fit, using_rerank
+from bench.faq_rerank import first_stage, pairwise_fit, using_rerank
 from faq import match as match_module
 from faq.evaluate import ranking_metrics
 from faq.index import FaqIndex, _bare, analyze_words
@@ -155,17 +155,11 @@ class Group:
 
 
 def group_of(index: FaqIndex, question: dict) -> Group:
-    text = question["text"]
-    with using_rerank(None):
-        scored = match_module.score(text, index)
-        hits = match_module.top_hits(scored, index, DEPTH)
-    slots = [index.slot_of[h.faq_id] for h in hits]
-    idf = {t: match_module._word_idf(index, t) or math.log1p(len(index)) for t in scored.terms}
-    assert scored.fields is not None
-    base = candidate_features(slots, scored.fields, scored.scores, idf, index)
-    extra = extra_features(slots, scored.fields, idf, text, index)
-    ids = [h.faq_id for h in hits]
-    return Group(np.hstack([base, extra]), np.array([i in question["faq_ids"] for i in ids], dtype=bool), ids)
+    stage = first_stage(index, question["text"])
+    base = candidate_features(stage.slots, stage.fields, stage.scored.scores, stage.idf, index)
+    extra = extra_features(stage.slots, stage.fields, stage.idf, question["text"], index)
+    relevant = np.array([i in question["faq_ids"] for i in stage.ids], dtype=bool)
+    return Group(np.hstack([base, extra]), relevant, stage.ids)
 
 
 # -- fitting and offline ranking ---------------------------------------------------------------
@@ -364,20 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        os.environ["PYTHONHASHSEED"] = "0"
-        argv_ = sys.argv[1:] if argv is None else argv
-        os.execv(sys.executable, [sys.executable, "-m", "bench.faq_staff_rerank_experiment", *argv_])
+    with_fixed_hash_seed("bench.faq_staff_rerank_experiment", argv)
     if not (DATA_DIR / "corpus.json").exists():
-        print(json.dumps({"skipped": f"LocalgovFAQ data not found at {DATA_DIR}"}))
-        return 0
-    result = run()
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+        return skipped(f"LocalgovFAQ data not found at {DATA_DIR}")
+    return emit(run(), args.out)
 
 
 if __name__ == "__main__":

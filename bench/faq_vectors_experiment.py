@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from bench.experiment import emit, skipped
 from bench.faq_quality import DATA_DIR, FOLDS, folds_of, kfold_indices
 from faq import match as match_module
 from faq.evaluate import ranking_metrics
@@ -317,17 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     if not (DATA_DIR / "corpus.json").exists():
-        print(json.dumps({"skipped": f"LocalgovFAQ data not found at {DATA_DIR}"}))
-        return 0
+        return skipped(f"LocalgovFAQ data not found at {DATA_DIR}")
     if importlib.util.find_spec("ja_ginza") is None:
-        print(json.dumps({"skipped": "package ja_ginza (the word vectors) is not installed"}))
-        return 0
-    result = run()
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+        return skipped("package ja_ginza (the word vectors) is not installed")
+    return emit(run(), args.out)
 
 
 if __name__ == "__main__":

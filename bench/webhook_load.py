@@ -453,8 +453,13 @@ def _parser() -> argparse.ArgumentParser:
 def add_run_options(parser: argparse.ArgumentParser, *, default_out: str) -> None:
     """The options this benchmark shares with bench/worker_drain.py: citizens, database, output."""
     parser.add_argument("--users", type=int, default=2000, help="size of the citizen pool")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--seed", type=int, default=1)
+    add_output_options(parser, default_out=default_out)
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, default_out: str) -> None:
+    """The database to run on and where the result goes (`report`)."""
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--out", help=f"file name in bench/results/ (default {default_out})")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--json", action="store_true", help="one line of JSON")

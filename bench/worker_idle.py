@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from bench.webhook_load import (DEFAULT_DATABASE, FAQ_CSV, _cli, _env, _fresh_database, _spawn, _stop, cpu_seconds,
+from bench.webhook_load import (FAQ_CSV, _cli, _env, _fresh_database, _spawn, _stop, add_output_options, cpu_seconds,
                                 report)
 
 SETTLE_SECONDS = 15.0  # start-up: imports, the FAQ index build
@@ -44,10 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
-    parser.add_argument("--out", help="file name in bench/results/ (default worker_idle.json)")
-    parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
-    parser.add_argument("--json", action="store_true", help="one line of JSON")
+    add_output_options(parser, default_out="worker_idle.json")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report(measure(args.database_url, workers=args.workers, seconds=args.seconds), args, default_out="worker_idle.json")
