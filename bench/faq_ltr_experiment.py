@@ -61,7 +61,7 @@ from typing import Callable
 import numpy as np
 from rapidfuzz import fuzz
 
-from bench.experiment import emit, skipped, with_fixed_hash_seed
+from bench.experiment import emit, paired_bootstrap, skipped, with_fixed_hash_seed
 from bench.faq_quality import DATA_DIR, SEED, folds_of
 from bench.faq_rerank import pairwise_fit, using_rerank
 from faq import match as match_module
@@ -448,18 +448,6 @@ def cross_validated(index: FaqIndex, questions: list[dict], all_cands: list[Cand
     metrics = {k: round(v, 4) for k, v in ranking_metrics(ranked, relevant).items()}
     first = [next((r for r, f in enumerate(ids) if f in rel), None) for ids, rel in zip(ranked, relevant)]
     return CvResult(metrics, first, models)
-
-
-def paired_bootstrap(baseline: list[int | None], variant: list[int | None], samples: int = 2000) -> dict:
-    """95% intervals of the variant's P@1 and MRR gains over the baseline, resampling queries,
-    and how many queries the variant newly gets right / newly gets wrong at rank 1."""
-    top1 = lambda first: np.array([f == 0 for f in first], dtype=float)  # noqa: E731
-    rr = lambda first: np.array([0.0 if f is None else 1.0 / (f + 1) for f in first])  # noqa: E731
-    d_top1, d_rr = top1(variant) - top1(baseline), rr(variant) - rr(baseline)
-    draws = np.random.default_rng(SEED).integers(0, len(d_top1), size=(samples, len(d_top1)))
-    interval = lambda d: [round(float(q), 4) for q in np.percentile(d[draws].mean(1), [2.5, 97.5])]  # noqa: E731
-    return {"delta_p_at_1_ci95": interval(d_top1), "delta_mrr_ci95": interval(d_rr),
-            "top1_gained": int((d_top1 > 0).sum()), "top1_lost": int((d_top1 < 0).sum())}
 
 
 def mean_importance(models: list[Scorer], names: tuple[str, ...], top: int = 15) -> dict[str, float]:

@@ -65,8 +65,8 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bench import faq_quality
-from bench.experiment import emit, skipped, with_fixed_hash_seed
-from bench.faq_quality import DATA_DIR, FOLDS, SEED, best_graded, folds_of, with_paraphrases
+from bench.experiment import emit, paired_bootstrap, skipped, with_fixed_hash_seed
+from bench.faq_quality import DATA_DIR, FOLDS, best_graded, folds_of, with_paraphrases
 from bench.faq_rerank import first_stage, pairwise_fit, using_rerank
 from faq import match as match_module
 from faq.evaluate import ranking_metrics
@@ -189,16 +189,6 @@ def metrics_of(first: list[int | None]) -> dict:
             "sr_at_3": round(sum(r is not None and r < 3 for r in first) / n, 4),
             "sr_at_5": round(sum(r is not None and r < 5 for r in first) / n, 4),
             "mrr": round(sum(1.0 / (r + 1) for r in first if r is not None) / n, 4)}
-
-
-def paired_bootstrap(baseline: list[int | None], variant: list[int | None], samples: int = 2000) -> dict:
-    top1 = lambda first: np.array([f == 0 for f in first], dtype=float)  # noqa: E731
-    rr = lambda first: np.array([0.0 if f is None else 1.0 / (f + 1) for f in first])  # noqa: E731
-    d_top1, d_rr = top1(variant) - top1(baseline), rr(variant) - rr(baseline)
-    draws = np.random.default_rng(SEED).integers(0, len(d_top1), size=(samples, len(d_top1)))
-    interval = lambda d: [round(float(q), 4) for q in np.percentile(d[draws].mean(1), [2.5, 97.5])]  # noqa: E731
-    return {"delta_p_at_1_ci95": interval(d_top1), "delta_mrr_ci95": interval(d_rr),
-            "top1_gained": int((d_top1 > 0).sum()), "top1_lost": int((d_top1 < 0).sum())}
 
 
 # -- the experiment -----------------------------------------------------------------------------
