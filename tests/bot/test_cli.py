@@ -8,6 +8,7 @@ from sqlalchemy import func, inspect, select
 
 from bot.cli import main
 from bot.migrate import downgrade, upgrade
+from bot.scheduler import JOB_TABLE, BroadcastScheduler
 from core.db import make_engine, make_session_factory
 from faq.corpus_csv import read_csv
 from faq.models import FaqEntry
@@ -47,6 +48,17 @@ def test_migrations_go_down_to_nothing_and_up_again(database_url: str) -> None:
     assert _table_names(database_url) <= {"alembic_version"}
     upgrade(database_url)
     assert "webhook_inbox" in _table_names(database_url)
+
+
+def test_going_down_to_nothing_also_drops_the_schedulers_job_store(database_url: str) -> None:
+    engine = make_engine(database_url)
+    scheduler = BroadcastScheduler(make_session_factory(engine), engine, sync_seconds=3600)
+    scheduler.start()  # the job store creates its table
+    scheduler.shutdown()
+    engine.dispose()
+    assert JOB_TABLE in _table_names(database_url)
+    downgrade(database_url, "base")
+    assert _table_names(database_url) <= {"alembic_version"}
 
 
 def test_faq_import_then_export_round_trips(fresh_sqlite: str, tmp_path: Path, capsys) -> None:

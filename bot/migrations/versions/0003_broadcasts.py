@@ -73,6 +73,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The scheduler's job store (bot/scheduler.py) creates this table itself when it first starts, so
+    # no upgrade made it; it holds jobs for the broadcasts dropped here and must go with them.
+    op.execute("DROP TABLE IF EXISTS apscheduler_jobs")
     with op.batch_alter_table("delivery_chunks", schema=None) as batch_op:
         batch_op.drop_index("ix_delivery_chunks_due")
     op.drop_table("delivery_chunks")
