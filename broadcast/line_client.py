@@ -1,8 +1,9 @@
 """A lean HTTP client for LINE's bulk sending endpoints (multicast, broadcast, push), paced per endpoint.
 
-Why not core.line_gateway's SDK gateway: it has no broadcast endpoint yet, it builds pydantic models
-of 500 ids per call (CPU that a 2-core server needs for 200 calls a second), and its 10 s timeout is
-longer than a delivery should wait for a hung call. Errors are core.line_api's LineApiError (shared with the gateway, without the SDK), and a 409
+Why not core.line_gateway's SDK gateway: it has no broadcast endpoint yet, it checks every message
+against the SDK's pydantic models on every call (CPU that a 2-core server needs for 200 calls a second,
+for messages Madoguchi built itself and core.line_api has checked), and its 10 s timeout is longer than
+a delivery should wait for a hung call. Errors are core.line_api's LineApiError (shared with the gateway, without the SDK), and a 409
 (LINE already accepted this retry key) counts as delivered, exactly as there.
 """
 from __future__ import annotations

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 from flask import Flask
+from prometheus_client import REGISTRY
 
 from core.line_gateway import (
     LineApiError,
@@ -194,3 +196,75 @@ def test_a_reply_refused_for_a_reason_a_push_would_not_fix_is_not_pushed(gateway
         reply_or_push(gateway, reply_token=token, to=USER, messages=bad, retry_key=retry_key_for("reply", "e4"))
     assert not caught.value.is_retryable
     assert _recorded(emulator, "/v2/bot/message/push") == []
+
+
+ANSWER = [{"type": "text", "text": "粗大ごみは事前の申し込みが必要です。",
+           "quickReply": {"items": [
+               {"type": "action", "action": {"type": "postback", "label": "役に立った",
+                                             "data": "action=feedback&q=1&v=1", "displayText": "役に立った"}},
+               {"type": "action", "action": {"type": "message", "label": "職員に問い合わせる",
+                                             "text": "職員に問い合わせる"}}]}},
+          {"type": "sticker", "packageId": "446", "stickerId": "1988"}]
+
+
+def test_line_receives_the_messages_exactly_as_built_quick_replies_and_all(gateway, emulator) -> None:
+    token = _say(emulator, text="粗大ごみ")["reply_token"]
+    gateway.reply(token, ANSWER)
+    gateway.push(USER, ANSWER, retry_key=retry_key_for("push", "answer"))
+    [reply] = _recorded(emulator, "/v2/bot/message/reply")
+    [push] = _recorded(emulator, "/v2/bot/message/push")
+    assert reply["body"] == {"replyToken": token, "messages": ANSWER}
+    assert push["body"] == {"to": USER, "messages": ANSWER}
+
+
+@pytest.mark.parametrize("bad", [
+    {"type": "text"},                                # no text
+    {"type": "text", "text": 42},                    # not a string
+    {"type": "carrier-pigeon", "text": "こんにちは"},  # no such message type
+    {"type": "text", "text": "x", "quickReply": {"items": [
+        {"type": "action", "action": {"type": "postback", "label": "x", "data": "d" * 301}}]}},  # data over 300
+])
+def test_a_message_the_sdk_models_refuse_is_refused_before_calling_line(gateway, emulator, bad) -> None:
+    with pytest.raises(ValueError):
+        gateway.push(USER, [bad], retry_key=retry_key_for("push", "bad"))
+    with pytest.raises(ValueError):
+        gateway.reply("any-token", [bad])
+    assert _recorded(emulator, "/v2/bot/message/push") == _recorded(emulator, "/v2/bot/message/reply") == []
+
+
+def test_a_loading_animation_longer_than_line_allows_is_refused_before_calling_line(gateway, emulator) -> None:
+    with pytest.raises(ValueError):
+        gateway.show_loading(USER, 90)
+    assert _recorded(emulator, "/v2/bot/chat/loading/start") == []
+
+
+def _errors(endpoint: str, status: str) -> float:
+    return REGISTRY.get_sample_value("madoguchi_line_api_errors_total", {"endpoint": endpoint, "status": status}) or 0.0
+
+
+def test_line_errors_are_counted_under_the_sdk_method_names(gateway, emulator) -> None:
+    before = (_errors("reply_message", "400"), _errors("push_message", "500"), _errors("multicast", "500"))
+    with pytest.raises(ReplyTokenRejectedError):
+        gateway.reply("expired-token", HELLO)
+    _fault(emulator, "push", "error_before", 1)
+    _fault(emulator, "multicast", "error_before", 1)
+    with pytest.raises(LineApiError):
+        gateway.push(USER, HELLO, retry_key=retry_key_for("push", "counted"))
+    with pytest.raises(LineApiError):
+        gateway.multicast([USER], HELLO, retry_key=retry_key_for("multicast", "counted"))
+    after = (_errors("reply_message", "400"), _errors("push_message", "500"), _errors("multicast", "500"))
+    assert [b - a for a, b in zip(before, after)] == [1, 1, 1]
+
+
+def test_a_burst_of_pushes_from_the_reply_threads_keeps_its_connections_for_the_next_burst(gateway, emulator) -> None:
+    # The worker sends a batch's replies from 8 threads, then none until the next batch. A pool
+    # smaller than that closed the extra connections after each burst and opened them again.
+    # Slow answers, so that the 8 calls overlap:
+    requests.post(f"{emulator.url}/_emulator/faults", json={"endpoint": "push", "mode": "hang", "count": 16,
+                                                           "seconds": 0.2}, timeout=5).raise_for_status()
+    with ThreadPoolExecutor(8) as threads:
+        for burst in range(2):
+            list(threads.map(lambda n: gateway.push(USER, HELLO, retry_key=retry_key_for("burst", str(burst), str(n))),
+                             range(8)))
+    pool = gateway._api.api_client.rest_client.pool_manager.connection_from_url(emulator.url)
+    assert pool.num_requests == 16 and pool.num_connections <= 8
