@@ -10,12 +10,15 @@ some the FAQ cannot answer), 10% postbacks, 10% follows; users drawn from a pool
 ack_ms is measured from the moment a request was *due* (so client-side queueing counts against us,
 never for us). "answered" comes from the emulator's record: a reply with the event's token, or a
 push to its user; the record is polled every POLL_SECONDS, so answer times are upper bounds within
-that resolution. Writes bench/results/webhook_load_<rate>.json.
+that resolution. With --nginx the posts go through nginx configured by the deployment's own site file
+(bench/nginx_front.py), which refuses webhooks past what the web tier can queue (503s count as
+non-2xx, and their latency counts in ack_ms). Writes bench/results/webhook_load_<rate>.json.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import base64
 import csv
 import hashlib
@@ -25,10 +28,12 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +42,8 @@ from typing import Any, Sequence
 
 import requests
 from sqlalchemy import create_engine, text
+
+from bench.nginx_front import nginx_command
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -196,6 +203,15 @@ def cpu_seconds(session_ids: dict[str, int]) -> dict[str, float]:
         if role is not None:
             used[role] += sum(int(f) for f in fields[11:15]) / ticks
     return used
+
+
+def start_nginx(processes: list[subprocess.Popen], *, upstream_port: int) -> int:
+    """nginx with the deployment's site in front of `madoguchi serve` (appended to `processes`); its port."""
+    port, directory = _free_port(), Path(tempfile.mkdtemp(prefix="madoguchi-nginx-"))
+    atexit.register(shutil.rmtree, directory, True)  # its configuration and logs
+    processes.append(_spawn(nginx_command(port=port, upstream_port=upstream_port, directory=directory)))
+    _wait_http(f"http://127.0.0.1:{port}/healthz", "nginx")
+    return port
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -397,7 +413,9 @@ def _run_load(args: argparse.Namespace, port: int, emulator_url: str) -> dict[st
     stop.set()
     poller.join(10)
     return {**_summary(args, sent, record), "offered_rate": round(total / offered_seconds, 1),
-            "ack_throughput": round(total / (load_end - start), 1)}
+            "ack_throughput": round(total / (load_end - start), 1),
+            "acks_2xx_per_second": round(sum(1 for s in sent if 200 <= s.status < 300) / (load_end - start), 1),
+            "front": "nginx (deploy/nginx/madoguchi.conf)" if args.nginx else "gunicorn"}
 
 
 def _answer_time(item: Sent, record: Record, used_pushes: dict[str, int]) -> float | None:
@@ -446,6 +464,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--client-connections", type=int, default=256, help="keep-alive connections at most")
     parser.add_argument("--grace", type=float, default=30, help="seconds to wait for answers after the load")
+    parser.add_argument("--nginx", action="store_true",
+                        help="post through nginx configured by deploy/nginx/madoguchi.conf (bench/nginx_front.py)")
     add_run_options(parser, default_out="webhook_load_<rate>.json")
     return parser
 
@@ -484,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
                                          workers=args.workers)
         sessions = {"emulator": processes[0].pid, "serve": processes[1].pid,
                     **{f"worker{n}": p.pid for n, p in enumerate(processes[2:])}}
+        if args.nginx:
+            port = start_nginx(processes, upstream_port=port)
+            sessions["nginx"] = processes[-1].pid
         before, wall, client = cpu_seconds(sessions), time.perf_counter(), sum(os.times()[:2])
         result = _run_load(args, port, emulator_url)
         after, wall = cpu_seconds(sessions), time.perf_counter() - wall

@@ -1,6 +1,7 @@
 """The deployment files in deploy/ are what a newcomer copies onto a VM: they must at least be valid."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -56,3 +57,24 @@ def test_the_workers_yield_the_cpu_to_the_web_tier_by_weight() -> None:
         return int(values[0]) if values else 100  # systemd's default
 
     assert weight("madoguchi-worker@.service") * 4 <= weight("madoguchi-web.service")
+
+
+def test_webhooks_beyond_what_the_web_tier_can_queue_get_an_immediate_503_from_nginx() -> None:
+    site = (ROOT / "deploy" / "nginx" / "madoguchi.conf").read_text()
+    [callback] = re.findall(r"location = /callback \{(.*?)\}", site, flags=re.S)
+    assert re.search(r"limit_conn madoguchi_webhook \d+;", callback)
+    assert "limit_conn_status 503;" in callback  # LINE redelivers a 503; a 429 or 444 it may not
+    assert "proxy_pass http://madoguchi;" in callback
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (make test installs it when root)")
+def test_the_load_benchmarks_front_is_the_deployed_site_without_tls(tmp_path: Path) -> None:
+    from bench.nginx_front import bench_site, nginx_command
+
+    site = bench_site((ROOT / "deploy" / "nginx" / "madoguchi.conf").read_text(), port=18080, upstream_port=18000,
+                      log_dir=tmp_path)
+    assert "listen 127.0.0.1:18080;" in site and "server 127.0.0.1:18000;" in site
+    assert "ssl" not in site and "return 301" not in site
+    assert "limit_conn madoguchi_webhook" in site
+    command = nginx_command(port=18080, upstream_port=18000, directory=tmp_path)  # runs `nginx -t` on it, or exits
+    assert command[0] == NGINX
