@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -162,18 +162,26 @@ def waiting_message_events(session: Session, *, after_id: int, limit: int) -> li
 
     Read without locks: it only tells whom to show LINE's loading animation while they wait.
     """
-    statement = (
-        select(InboxEvent.id, InboxEvent.line_user_id, InboxEvent.received_at)
-        # The next `limit` ids, not the next `limit` rows: a stretch of ids bounds the scan however
-        # PostgreSQL plans it (see claim_due), and this is only a look at who is waiting.
-        .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > after_id, InboxEvent.id <= after_id + limit,
-               InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
-               # the animation shows in a one-to-one chat; group members' messages are not answered
-               InboxEvent.payload["source"]["type"].as_string() == "user")
-        .order_by(InboxEvent.id)
-        .limit(limit)
-    )
-    return [(row.id, row.line_user_id, row.received_at) for row in session.execute(statement)]
+    rows = session.connection().execute(_WAITING_MESSAGES, {"after_id": after_id, "last_id": after_id + limit,
+                                                            "limit": limit})
+    return [tuple(row) for row in rows]
+
+
+# Built once, values bound at execution, run on the connection: it runs after every batch while the
+# worker is behind, and building it (the JSON path, its cache key) and the ORM's handling of a
+# statement that loads no objects cost more than its round trip.
+_WAITING_MESSAGES = (
+    select(InboxEvent.id, InboxEvent.line_user_id, InboxEvent.received_at)
+    # The next `limit` ids, not the next `limit` rows: a stretch of ids bounds the scan however
+    # PostgreSQL plans it (see claim_due), and this is only a look at who is waiting.
+    .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > bindparam("after_id"),
+           InboxEvent.id <= bindparam("last_id"),
+           InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
+           # the animation shows in a one-to-one chat; group members' messages are not answered
+           InboxEvent.payload["source"]["type"].as_string() == "user")
+    .order_by(InboxEvent.id)
+    .limit(bindparam("limit"))
+)
 
 
 def record_failure(session: Session, inbox_id: int, error: BaseException, *, now: datetime) -> InboxEvent | None:

@@ -13,12 +13,15 @@ def on_follow(event: Any, ctx: HandlerContext) -> None:
     user = ctx.line_user
     if user is None:
         return
+    # Asked before the citizen's row is changed: its query would otherwise flush that change on its
+    # own (a second flush per follow); the change goes out with the settings row or at the commit.
+    asked_now = mark_asked(ctx.session, user.line_user_id, now=ctx.now)
     user.followed_at = ctx.now
     user.blocked_at = None
     unblocked = bool(getattr(getattr(event, "follow", None), "is_unblocked", False))
     greeting = texts.WELCOME_BACK if unblocked else texts.GREETING
     # New followers are offered the delivery settings once; whoever was asked gets the menu instead.
-    if mark_asked(ctx.session, user.line_user_id, now=ctx.now):
+    if asked_now:
         offer = [replies.postback_action(texts.PREFS_SET_UP, "prefs"), replies.postback_action(texts.PREFS_LATER, "prefs_later")]
         ctx.reply(replies.text(greeting), replies.text(texts.PREFS_OFFER, quick_replies=offer))
         return

@@ -62,3 +62,21 @@ def test_a_batch_rolled_back_leaves_no_bookkeeping(session_factory) -> None:
     with session_factory() as session:
         assert session.scalars(select(MessageLog)).all() == []
         assert {e.status for e in session.scalars(select(InboxEvent))} == {InboxStatus.PENDING}
+
+
+def test_a_handlers_pending_change_to_the_citizen_is_written_with_the_bookkeeping(session_factory) -> None:
+    # The bookkeeping goes out on the connection: what the handlers left pending in the ORM must land too.
+    _store_two_events_and_their_citizen(session_factory)
+    with session_factory.begin() as session:
+        question, _ = claim_due(session, now=FIXED_NOW, limit=10)
+        citizen = session.scalars(select(LineUser)).one()
+        citizen.followed_at, citizen.language = FIXED_NOW, "ja"  # as on_follow and the profile do
+        books = Bookkeeping()
+        books.heard_from(citizen)
+        books.finish(question.id)
+        books.write(session, now=LATER)
+    with session_factory() as session:
+        citizen = session.scalars(select(LineUser)).one()
+        statuses = [e.status for e in session.scalars(select(InboxEvent).order_by(InboxEvent.id))]
+    assert (citizen.followed_at, citizen.language, citizen.last_message_at) == (FIXED_NOW, "ja", LATER)
+    assert statuses == [InboxStatus.DONE, InboxStatus.PENDING]

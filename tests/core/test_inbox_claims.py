@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.bookkeeping import Bookkeeping
-from core.inbox import claim_due, store_events
+from core.inbox import claim_due, store_events, waiting_message_events
 from core.models import InboxEvent
 from tests.conftest import FIXED_NOW
-from tests.webhook_events import OTHER_USER, USER, text_event
+from tests.webhook_events import OTHER_USER, USER, follow_event, group_text_event, text_event
 
 
 def _store(session_factory: sessionmaker, *events: dict) -> list[int]:
@@ -84,3 +84,13 @@ def test_a_claim_looks_past_the_events_other_workers_hold(session_factory: sessi
         with session_factory.begin() as second_worker:
             # its first stretch (the 4 oldest ids) is all held: it looks further instead of idling
             assert [row.id for row in claim_due(second_worker, now=FIXED_NOW, limit=1)] == [ids[8]]
+
+
+def test_the_loading_lookup_sees_the_next_stretch_of_ids_and_only_one_to_one_messages(
+        session_factory: sessionmaker) -> None:
+    ids = _store(session_factory, text_event("いま答えています"), text_event("ごみの日は？", user_id=OTHER_USER),
+                 group_text_event("こんにちは"), follow_event(), text_event("住民票は？"), text_event("まだ先です"))
+    with session_factory() as session:
+        waiting = waiting_message_events(session, after_id=ids[0], limit=4)
+    assert [(event_id, line_user_id) for event_id, line_user_id, _ in waiting] == [(ids[1], OTHER_USER), (ids[4], USER)]
+    assert all(received_at == FIXED_NOW for _, _, received_at in waiting)
