@@ -377,7 +377,11 @@ class InlineWorker:
         while not self._stop.is_set():
             # The idle timeout also picks up events a crash left pending.
             woken = self._wake.wait(self.idle_seconds)
-            self._wake.clear()
+            if woken:
+                # Cleared only when it woke us: a notify() landing just as the wait timed out stays set
+                # and wakes the next pass at once. Cleared then too, it was lost: new events waited for
+                # the next timeout, and a staff reply for the next look at the outbox.
+                self._wake.clear()
             try:
                 # Polling (nobody woke us: `madoguchi worker` has no webhook in its process), the outbox
                 # is looked at once a second, not on every pass: that cost an idle worker two
