@@ -479,7 +479,8 @@ def add_run_options(parser: argparse.ArgumentParser, *, default_out: str) -> Non
 
 def add_output_options(parser: argparse.ArgumentParser, *, default_out: str) -> None:
     """The database to run on and where the result goes (`report`)."""
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE,
+                        help="a PostgreSQL database the run empties first: give runs at the same time different ones")
     parser.add_argument("--out", help=f"file name in bench/results/ (default {default_out})")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--json", action="store_true", help="one line of JSON")
