@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 import traceback
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,10 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch import handler_for
+from bot.loading_dots import BEHIND_AFTER, LoadingDots
 from bot.prefetch import BatchLookups
 from core.config import Settings
 from core.bookkeeping import Bookkeeping
-from core.inbox import claim_due, record_failure, waiting_message_events
+from core.inbox import claim_due, record_failure
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
 from core.metrics import EVENTS_PROCESSED, event_type_label
 from core.models import Direction, InboxEvent, InboxStatus, LineUser
@@ -40,11 +39,6 @@ log = logging.getLogger(__name__)
 # Events claimed and answered in one transaction: one commit (one disk flush) for many answers
 # is what lets a worker keep up after an evacuation warning, when thousands write at once.
 EVENT_BATCH = 20
-# When the events in hand waited this long, the worker is behind: citizens queued after them are
-# shown LINE's loading animation, so they know an answer is coming.
-LOADING_AFTER = timedelta(seconds=1)
-LOADING_LOOKAHEAD = 50  # queued message events looked at each time
-LOADING_REMEMBERED = 10_000  # citizens whose animation may still be running
 SEND_THREADS = 8  # replies in flight at once per worker (LINE answers in tens of milliseconds)
 BROADCAST_BATCH = 5  # broadcast chunks the inline worker sends between looks at the inbox
 OUTBOX_SECONDS = 1.0  # how often a polling worker looks for staff replies, report notices and photos
@@ -54,6 +48,7 @@ OUTBOX_SECONDS = 1.0  # how often a polling worker looks for staff replies, repo
 class Outgoing:
     """A reply waiting for its transaction to commit."""
 
+    inbox_id: int
     webhook_event_id: str
     reply_token: str | None
     line_user_id: str | None
@@ -77,7 +72,8 @@ class EventProcessor:
         # Replies of a batch go out in parallel (each citizen's in order); one thread keeps tests deterministic.
         self._sender = (ThreadPoolExecutor(send_threads, thread_name_prefix="madoguchi-send")
                         if send_threads > 1 else None)
-        self._loading_until: OrderedDict[str, datetime] = OrderedDict()  # citizen → when their dots stop
+        # While the worker is behind, queued citizens see LINE's loading animation (bot/loading_dots.py).
+        self.dots = LoadingDots(clock)
 
     def process_next(self) -> bool:
         """Process the oldest pending events (up to a batch). False when there was none."""
@@ -112,9 +108,10 @@ class EventProcessor:
             return len(claimed)
         if not claimed:
             return 0
-        self._send_all(outgoing)
-        if now - oldest > LOADING_AFTER:
-            self._show_loading_to_queued(after_id=max(claimed), waited=now - oldest)
+        waited = now - oldest
+        self._send_all(outgoing, waited=waited)
+        if waited > BEHIND_AFTER:
+            self._show_loading_to_queued(after_id=max(claimed), waited=waited)
         return len(claimed)
 
     def drain(self, *, limit: int = 10_000) -> int:
@@ -140,7 +137,7 @@ class EventProcessor:
         except Exception as exc:
             self._record_failure(inbox_id, exc)
             return
-        self._send_all(outgoing)
+        self._send_all(outgoing, waited=timedelta(0))
 
     def _handle(self, session: Session, row: InboxEvent, lookups: BatchLookups, books: Bookkeeping) -> Outgoing | None:
         now = self.clock()
@@ -163,7 +160,7 @@ class EventProcessor:
         EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="done").inc()
         if not ctx.replies:
             return None
-        return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
+        return Outgoing(row.id, row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
 
     def deliver_outbox(self) -> int:
         """Push what staff wrote since the last run (inquiry replies, report status changes); returns how many went out.
@@ -211,29 +208,13 @@ class EventProcessor:
             user.language = language[:16]
 
     def _show_loading_to_queued(self, *, after_id: int, waited: timedelta) -> None:
-        # A backlog (after an evacuation warning, thousands write at once): citizens whose messages
-        # are still queued see LINE's loading dots, for about as long as the events in hand waited.
-        # Once per citizen while their dots run, not once per queued message: in a surge, when the
-        # machine has least to spare, each call costs a LINE request, and a citizen who wrote three
-        # times needs the dots once.
         try:
             with self.session_factory() as session:
-                queued = waiting_message_events(session, after_id=after_id, limit=LOADING_LOOKAHEAD)
+                shown = self.dots.newly_queued(session, after_id=after_id, waited=waited)
         except SQLAlchemyError as exc:  # cosmetic: never at the cost of the answers
             log.info("queued citizens not looked up: %s", type(exc).__name__)
             return
-        now, seconds = self.clock(), loading_seconds(waited)
-        users: list[str] = []
-        for _, line_user_id, _ in queued:
-            running_until = self._loading_until.get(line_user_id)
-            if running_until is not None and running_until > now:
-                continue
-            self._loading_until[line_user_id] = now + timedelta(seconds=seconds)
-            self._loading_until.move_to_end(line_user_id)
-            users.append(line_user_id)
-        while len(self._loading_until) > LOADING_REMEMBERED:
-            self._loading_until.popitem(last=False)
-        for line_user_id in users:
+        for line_user_id, seconds in shown:
             self._submit(self._show_loading, line_user_id, seconds)
 
     def _show_loading(self, line_user_id: str, seconds: int) -> None:
@@ -243,19 +224,22 @@ class EventProcessor:
         except LineApiError as exc:
             log.info("loading animation refused: status=%s", exc.status)
 
-    def _send_all(self, outgoing: Sequence[Outgoing]) -> None:
+    def _send_all(self, outgoing: Sequence[Outgoing], *, waited: timedelta) -> None:
         # In parallel across citizens, in order for each one (two questions, two answers, same order).
         by_citizen: dict[str, list[Outgoing]] = {}
         for item in outgoing:
             by_citizen.setdefault(item.line_user_id or item.webhook_event_id, []).append(item)
-            if item.line_user_id:
-                self._loading_until.pop(item.line_user_id, None)  # a message ends LINE's loading dots
         for items in by_citizen.values():
-            self._submit(self._send_in_order, items)
+            citizen = items[0].line_user_id
+            # The answer ends the citizen's loading dots; shown again after it if they wrote again meanwhile.
+            again = self.dots.answered(citizen, items[-1].inbox_id, waited=waited) if citizen else None
+            self._submit(self._send_in_order, items, again)
 
-    def _send_in_order(self, items: Sequence[Outgoing]) -> None:
+    def _send_in_order(self, items: Sequence[Outgoing], dots_after: int | None = None) -> None:
         for item in items:
             self._send(item)
+        if dots_after is not None and items[-1].line_user_id:
+            self._show_loading(items[-1].line_user_id, dots_after)
 
     def _submit(self, function: Callable[..., None], *args: Any) -> None:
         if self._sender is not None:
@@ -285,11 +269,6 @@ class EventProcessor:
         log.error("event failed: inbox_id=%s error=%s\n%s", inbox_id, type(exc).__name__, stack)
         with self.session_factory.begin() as session:
             record_failure(session, inbox_id, exc, now=self.clock())
-
-
-def loading_seconds(waited: timedelta) -> int:
-    """LINE accepts 5..60 seconds in steps of 5: about as long as the events in hand waited."""
-    return min(60, max(5, 5 * math.ceil(waited.total_seconds() / 5)))
 
 
 def _is_group_message(payload: dict[str, Any]) -> bool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -157,30 +157,38 @@ def _due(events: type[InboxEvent], now: datetime) -> ColumnElement[bool]:
     return or_(events.next_attempt_at.is_(None), events.next_attempt_at <= now)
 
 
-def waiting_message_events(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str, datetime]]:
-    """(id, LINE user id, received at) of pending message events queued behind `after_id`, oldest first.
+class QueuedEvent(NamedTuple):
+    """A pending event as the loading animation sees it."""
+
+    id: int
+    line_user_id: str | None
+    # A message in a one-to-one chat: the animation only shows there, and group members'
+    # messages are not answered.
+    from_citizen_chat: bool
+
+
+def queued_after(session: Session, *, after_id: int, stretch: int) -> list[QueuedEvent]:
+    """The pending events among the `stretch` ids after `after_id`, oldest first.
 
     Read without locks: it only tells whom to show LINE's loading animation while they wait.
     """
-    rows = session.connection().execute(_WAITING_MESSAGES, {"after_id": after_id, "last_id": after_id + limit,
-                                                            "limit": limit})
-    return [tuple(row) for row in rows]
+    rows = session.connection().execute(_QUEUED_AFTER, {"after_id": after_id, "last_id": after_id + stretch})
+    return [QueuedEvent(event_id, line_user_id, bool(chat)) for event_id, line_user_id, chat in rows]
 
 
 # Built once, values bound at execution, run on the connection: it runs after every batch while the
 # worker is behind, and building it (the JSON path, its cache key) and the ORM's handling of a
 # statement that loads no objects cost more than its round trip.
-_WAITING_MESSAGES = (
-    select(InboxEvent.id, InboxEvent.line_user_id, InboxEvent.received_at)
-    # The next `limit` ids, not the next `limit` rows: a stretch of ids bounds the scan however
-    # PostgreSQL plans it (see claim_due), and this is only a look at who is waiting.
+_QUEUED_AFTER = (
+    select(InboxEvent.id, InboxEvent.line_user_id,
+           and_(InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
+                InboxEvent.payload["source"]["type"].as_string() == "user"))
+    # A stretch of ids, not the next N rows: it bounds the scan however PostgreSQL plans it
+    # (see claim_due). Every pending row in it comes back, messages or not, so the caller knows
+    # how far it has looked.
     .where(InboxEvent.status == InboxStatus.PENDING, InboxEvent.id > bindparam("after_id"),
-           InboxEvent.id <= bindparam("last_id"),
-           InboxEvent.event_type == "message", InboxEvent.line_user_id.is_not(None),
-           # the animation shows in a one-to-one chat; group members' messages are not answered
-           InboxEvent.payload["source"]["type"].as_string() == "user")
+           InboxEvent.id <= bindparam("last_id"))
     .order_by(InboxEvent.id)
-    .limit(bindparam("limit"))
 )
 
 

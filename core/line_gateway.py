@@ -266,6 +266,7 @@ class SentCall:
     messages: tuple[LineMessage, ...]
     retry_key: str | None = None
     reply_token: str | None = None
+    loading_seconds: int | None = None
 
 
 @dataclass
@@ -300,7 +301,7 @@ class RecordingLineGateway:
         self.calls.append(SentCall("multicast", tuple(to), tuple(messages), retry_key=retry_key))
 
     def show_loading(self, chat_id: str, seconds: int = 5) -> None:
-        self.calls.append(SentCall("loading", (chat_id,), ()))
+        self.calls.append(SentCall("loading", (chat_id,), (), loading_seconds=seconds))
 
     def get_content(self, message_id: str) -> bytes:
         if message_id not in self.contents:

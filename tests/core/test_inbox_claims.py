@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.bookkeeping import Bookkeeping
-from core.inbox import claim_due, store_events, waiting_message_events
-from core.models import InboxEvent
+from core.inbox import claim_due, queued_after, store_events
+from core.models import InboxEvent, InboxStatus
 from tests.conftest import FIXED_NOW
 from tests.webhook_events import OTHER_USER, USER, follow_event, group_text_event, text_event
 
@@ -86,11 +86,14 @@ def test_a_claim_looks_past_the_events_other_workers_hold(session_factory: sessi
             assert [row.id for row in claim_due(second_worker, now=FIXED_NOW, limit=1)] == [ids[8]]
 
 
-def test_the_loading_lookup_sees_the_next_stretch_of_ids_and_only_one_to_one_messages(
+def test_the_loading_lookup_sees_every_pending_event_in_the_next_stretch_of_ids_and_marks_citizens_messages(
         session_factory: sessionmaker) -> None:
     ids = _store(session_factory, text_event("いま答えています"), text_event("ごみの日は？", user_id=OTHER_USER),
                  group_text_event("こんにちは"), follow_event(), text_event("住民票は？"), text_event("まだ先です"))
+    with session_factory.begin() as session:
+        session.get(InboxEvent, ids[3]).status = InboxStatus.DONE  # answered already: not queued
     with session_factory() as session:
-        waiting = waiting_message_events(session, after_id=ids[0], limit=4)
-    assert [(event_id, line_user_id) for event_id, line_user_id, _ in waiting] == [(ids[1], OTHER_USER), (ids[4], USER)]
-    assert all(received_at == FIXED_NOW for _, _, received_at in waiting)
+        queued = queued_after(session, after_id=ids[0], stretch=4)
+    # the group's message comes back too (the caller learns how far it looked), not as a citizen's chat
+    assert [(event.id, event.from_citizen_chat) for event in queued] == [(ids[1], True), (ids[2], False), (ids[4], True)]
+    assert [event.line_user_id for event in queued if event.from_citizen_chat] == [OTHER_USER, USER]

@@ -227,6 +227,28 @@ def test_a_citizen_who_writes_again_while_their_dots_run_gets_them_again_only_af
     assert [call.kind for call in line.calls].count("reply") == 4
 
 
+def test_the_back_of_a_long_queue_sees_the_dots_at_once_and_later_arrivals_at_the_next_look(
+        webhook, line, clock) -> None:
+    # Those at the back wait longest: the dots must reach them soon after they write, not only the
+    # few the worker is about to answer anyway.
+    citizens = [f"U{n:032x}" for n in range(120)]
+    webhook.processor.batch_size = 1
+    for n, citizen in enumerate(citizens[:100]):
+        assert webhook.post(text_event(f"ごみの日はいつですか{n}", user_id=citizen)).status_code == 200
+    clock.advance(20)
+    webhook.processor.process_batch()
+    loading = [call for call in line.calls if call.kind == "loading"]
+    assert [call.to[0] for call in loading] == citizens[1:100]
+    assert {call.loading_seconds for call in loading} == {20}  # about as long as the queue has waited
+    for citizen in citizens[100:]:
+        assert webhook.post(text_event("避難所はどこですか", user_id=citizen)).status_code == 200
+    webhook.processor.process_batch()
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == citizens[1:]
+    webhook.processor.drain()
+    assert [call.kind for call in line.calls].count("loading") == 119  # once each, however long the queue
+    assert [call.kind for call in line.calls].count("reply") == 120
+
+
 def test_an_event_answered_at_once_gets_no_loading_animation(webhook, line) -> None:
     webhook.send(text_event("避難所はどこにありますか"))
     assert [call.kind for call in line.calls] == ["reply"]

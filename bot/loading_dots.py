@@ -1,0 +1,92 @@
+"""Whom to show LINE's loading animation while the worker is behind, and for how long.
+
+After an evacuation warning thousands write at once and answers queue. A citizen whose message
+waits should see LINE's loading dots soon after writing, not a moment before the answer: so the
+worker looks at every message that arrives while it is behind (the back of the queue, where the
+wait is longest), each once, and calls LINE once per waiting citizen — not once per message, and
+not again while their dots still run. An answer ends a citizen's dots; if they wrote again and
+that message still waits, the dots are shown again after the answer.
+
+Each worker keeps this in its own memory. With several workers each looks at every arrival, so a
+citizen may get the call once per worker (the animation just runs on); a lost memory (a restart)
+costs at most a repeated call.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from core.inbox import queued_after
+
+# When the events in hand waited this long, the worker is behind.
+BEHIND_AFTER = timedelta(seconds=1)
+# Ids looked at after each batch while behind. Arrivals per batch are far fewer (a batch takes
+# about a tenth of a second), so the look soon reaches the back of the queue and stays there.
+STRETCH = 200
+REMEMBERED = 10_000  # citizens whose animation may still be running or whose message still waits
+
+
+def loading_seconds(waited: timedelta) -> int:
+    """LINE accepts 5..60 seconds in steps of 5: about as long as the events in hand waited,
+    which is about how long a message that arrives now will wait."""
+    return min(60, max(5, 5 * math.ceil(waited.total_seconds() / 5)))
+
+
+class LoadingDots:
+    """One worker's memory of which queued citizens see the dots."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self._looked_to = 0  # the highest inbox id looked at
+        self._running_until: OrderedDict[str, datetime] = OrderedDict()  # citizen → when their dots stop
+        self._waiting: OrderedDict[str, int] = OrderedDict()  # citizen → their newest queued message seen
+
+    def newly_queued(self, session: Session, *, after_id: int, waited: timedelta) -> list[tuple[str, int]]:
+        """(citizen, seconds) to show the dots to: those whose messages arrived since the last look.
+
+        `after_id` is the newest event in hand: nothing before it is still waiting here.
+        """
+        start = max(self._looked_to, after_id)
+        queued = queued_after(session, after_id=start, stretch=STRETCH)
+        if queued:
+            self._looked_to = queued[-1].id
+        now, seconds = self.clock(), loading_seconds(waited)
+        shown: list[tuple[str, int]] = []
+        for event in queued:
+            if not event.from_citizen_chat or event.line_user_id is None:
+                continue
+            citizen = event.line_user_id
+            _remember(self._waiting, citizen, event.id)
+            running_until = self._running_until.get(citizen)
+            if running_until is not None and running_until > now:
+                continue
+            _remember(self._running_until, citizen, now + timedelta(seconds=seconds))
+            shown.append((citizen, seconds))
+        return shown
+
+    def answered(self, citizen: str, inbox_id: int, *, waited: timedelta) -> int | None:
+        """An answer to the citizen's event `inbox_id` ends their dots: seconds to show them again
+        (a later message of theirs still waits and the worker is behind), or None."""
+        self._running_until.pop(citizen, None)
+        newest = self._waiting.get(citizen)
+        if newest is None:
+            return None
+        if newest <= inbox_id:
+            del self._waiting[citizen]
+            return None
+        if waited <= BEHIND_AFTER:
+            return None
+        seconds = loading_seconds(waited)
+        _remember(self._running_until, citizen, self.clock() + timedelta(seconds=seconds))
+        return seconds
+
+
+def _remember(memory: OrderedDict, key: str, value: object) -> None:
+    memory[key] = value
+    memory.move_to_end(key)
+    while len(memory) > REMEMBERED:
+        memory.popitem(last=False)
