@@ -95,24 +95,35 @@ class FieldIndex:
     live: int
     k1: float = 1.2
     b: float = 0.75
+    # Per-term BM25 weights of each posting, computed on a term's first use. The index is immutable
+    # (an edit makes a new FieldIndex), so they never go stale; every question repeats the
+    # vocabulary's common words, and recomputing their weights was most of the scoring time.
+    _impacts: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def add_scores(self, terms: Mapping[str, float], out: np.ndarray, weight: float = 1.0) -> int:
         """Add weighted BM25 scores of `terms` (term -> query weight) into `out`; return hits."""
         if self.live == 0:
             return 0
-        avgdl = max(self.total_length / self.live, 1e-9)
         matched = 0
         for term, qw in terms.items():
-            posting = self.postings.get(term)
-            if posting is None:
+            found = self._impacts.get(term) or self._impact(term)
+            if found is None:
                 continue
-            ids, tf = posting
-            df = len(ids)
-            idf = math.log(1.0 + (self.live - df + 0.5) / (df + 0.5))
-            norm = self.k1 * (1.0 - self.b + self.b * self.lengths[ids] / avgdl)
-            out[ids] += (weight * qw * idf) * tf * (self.k1 + 1.0) / (tf + norm)
+            ids, impact = found
+            scale = weight * qw
+            out[ids] += impact if scale == 1.0 else scale * impact
             matched += 1
         return matched
+
+    def _impact(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        posting = self.postings.get(term)
+        if posting is None:
+            return None
+        ids, tf = posting
+        norm = self.k1 * (1.0 - self.b + self.b * self.lengths[ids] / max(self.total_length / self.live, 1e-9))
+        # A plain dict store: two threads racing on a new term compute the same array.
+        self._impacts[term] = found = (ids, self.idf(term) * tf * (self.k1 + 1.0) / (tf + norm))
+        return found
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (0 when unseen)."""
