@@ -106,7 +106,7 @@ class FieldIndex:
             return 0
         matched = 0
         for term, qw in terms.items():
-            found = self._impacts.get(term) or self._impact(term)
+            found = self._impacts.get(term) or self.weights(term)
             if found is None:
                 continue
             ids, impact = found
@@ -115,7 +115,8 @@ class FieldIndex:
             matched += 1
         return matched
 
-    def _impact(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def weights(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(slots, BM25 weight of `term` in each) for the slots that contain it, or None; kept once computed."""
         posting = self.postings.get(term)
         if posting is None:
             return None
