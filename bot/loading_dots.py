@@ -4,8 +4,11 @@ After an evacuation warning thousands write at once and answers queue. A citizen
 waits should see LINE's loading dots soon after writing, not a moment before the answer: so the
 worker looks at every message that arrives while it is behind (the back of the queue, where the
 wait is longest), each once, and calls LINE once per waiting citizen — not once per message, and
-not again while their dots still run. An answer ends a citizen's dots; if they wrote again and
-that message still waits, the dots are shown again after the answer.
+not again while their dots still run. An answer ends a citizen's dots and they are not shown again
+for messages that were already queued: the answer itself shows the citizen their messages are being
+worked through, and re-showing after every answer to a citizen who wrote several times cost a LINE
+call per answer (half again as many calls in bench.worker_drain), capacity taken from the answers
+in a surge. A message written after that answer is a new wait and gets the dots again.
 
 Each worker keeps this in its own memory. With several workers each looks at every arrival, so a
 citizen may get the call once per worker (the animation just runs on); a lost memory (a restart)
@@ -27,7 +30,7 @@ BEHIND_AFTER = timedelta(seconds=1)
 # Ids looked at after each batch while behind. Arrivals per batch are far fewer (a batch takes
 # about a tenth of a second), so the look soon reaches the back of the queue and stays there.
 STRETCH = 200
-REMEMBERED = 10_000  # citizens whose animation may still be running or whose message still waits
+REMEMBERED = 10_000  # citizens whose animation may still be running
 
 
 def loading_seconds(waited: timedelta) -> int:
@@ -43,7 +46,6 @@ class LoadingDots:
         self.clock = clock
         self._looked_to = 0  # the highest inbox id looked at
         self._running_until: OrderedDict[str, datetime] = OrderedDict()  # citizen → when their dots stop
-        self._waiting: OrderedDict[str, int] = OrderedDict()  # citizen → their newest queued message seen
 
     def newly_queued(self, session: Session, *, after_id: int, waited: timedelta) -> list[tuple[str, int]]:
         """(citizen, seconds) to show the dots to: those whose messages arrived since the last look.
@@ -60,7 +62,6 @@ class LoadingDots:
             if not event.from_citizen_chat or event.line_user_id is None:
                 continue
             citizen = event.line_user_id
-            _remember(self._waiting, citizen, event.id)
             running_until = self._running_until.get(citizen)
             if running_until is not None and running_until > now:
                 continue
@@ -68,21 +69,9 @@ class LoadingDots:
             shown.append((citizen, seconds))
         return shown
 
-    def answered(self, citizen: str, inbox_id: int, *, waited: timedelta) -> int | None:
-        """An answer to the citizen's event `inbox_id` ends their dots: seconds to show them again
-        (a later message of theirs still waits and the worker is behind), or None."""
+    def answered(self, citizen: str) -> None:
+        """A message to the citizen ends their dots."""
         self._running_until.pop(citizen, None)
-        newest = self._waiting.get(citizen)
-        if newest is None:
-            return None
-        if newest <= inbox_id:
-            del self._waiting[citizen]
-            return None
-        if waited <= BEHIND_AFTER:
-            return None
-        seconds = loading_seconds(waited)
-        _remember(self._running_until, citizen, self.clock() + timedelta(seconds=seconds))
-        return seconds
 
 
 def _remember(memory: OrderedDict, key: str, value: object) -> None:

@@ -48,7 +48,6 @@ OUTBOX_SECONDS = 1.0  # how often a polling worker looks for staff replies, repo
 class Outgoing:
     """A reply waiting for its transaction to commit."""
 
-    inbox_id: int
     webhook_event_id: str
     reply_token: str | None
     line_user_id: str | None
@@ -108,10 +107,9 @@ class EventProcessor:
             return len(claimed)
         if not claimed:
             return 0
-        waited = now - oldest
-        self._send_all(outgoing, waited=waited)
-        if waited > BEHIND_AFTER:
-            self._show_loading_to_queued(after_id=max(claimed), waited=waited)
+        self._send_all(outgoing)
+        if now - oldest > BEHIND_AFTER:
+            self._show_loading_to_queued(after_id=max(claimed), waited=now - oldest)
         return len(claimed)
 
     def drain(self, *, limit: int = 10_000) -> int:
@@ -137,7 +135,7 @@ class EventProcessor:
         except Exception as exc:
             self._record_failure(inbox_id, exc)
             return
-        self._send_all(outgoing, waited=timedelta(0))
+        self._send_all(outgoing)
 
     def _handle(self, session: Session, row: InboxEvent, lookups: BatchLookups, books: Bookkeeping) -> Outgoing | None:
         now = self.clock()
@@ -160,7 +158,7 @@ class EventProcessor:
         EVENTS_PROCESSED.labels(type=event_type_label(row.event_type), result="done").inc()
         if not ctx.replies:
             return None
-        return Outgoing(row.id, row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
+        return Outgoing(row.webhook_event_id, payload.get("replyToken"), row.line_user_id, list(ctx.replies))
 
     def deliver_outbox(self) -> int:
         """Push what staff wrote since the last run (inquiry replies, report status changes); returns how many went out.
@@ -224,22 +222,19 @@ class EventProcessor:
         except LineApiError as exc:
             log.info("loading animation refused: status=%s", exc.status)
 
-    def _send_all(self, outgoing: Sequence[Outgoing], *, waited: timedelta) -> None:
+    def _send_all(self, outgoing: Sequence[Outgoing]) -> None:
         # In parallel across citizens, in order for each one (two questions, two answers, same order).
         by_citizen: dict[str, list[Outgoing]] = {}
         for item in outgoing:
             by_citizen.setdefault(item.line_user_id or item.webhook_event_id, []).append(item)
+            if item.line_user_id:
+                self.dots.answered(item.line_user_id)  # a message ends LINE's loading dots
         for items in by_citizen.values():
-            citizen = items[0].line_user_id
-            # The answer ends the citizen's loading dots; shown again after it if they wrote again meanwhile.
-            again = self.dots.answered(citizen, items[-1].inbox_id, waited=waited) if citizen else None
-            self._submit(self._send_in_order, items, again)
+            self._submit(self._send_in_order, items)
 
-    def _send_in_order(self, items: Sequence[Outgoing], dots_after: int | None = None) -> None:
+    def _send_in_order(self, items: Sequence[Outgoing]) -> None:
         for item in items:
             self._send(item)
-        if dots_after is not None and items[-1].line_user_id:
-            self._show_loading(items[-1].line_user_id, dots_after)
 
     def _submit(self, function: Callable[..., None], *args: Any) -> None:
         if self._sender is not None:

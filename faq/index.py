@@ -8,8 +8,10 @@ bigrams of the question's kana reading — so match.py can weigh each kind of ev
 The index is immutable and copy-on-write: `with_document` and `without` return a new index that
 shares every posting list except those of the edited FAQ's terms, so a staff edit or a new
 paraphrase costs one Sudachi pass over that FAQ plus a few array copies (milliseconds, even at
-20,000 entries) and answers in flight keep using the old index. IDF and average lengths are
-computed at query time from live counts, so incremental and full builds score identically.
+20,000 entries) and answers in flight keep using the old index. IDF and average lengths come
+from each index's live counts (a term's weights computed on its first use), so incremental and
+full builds score identically. bm25s, the design's choice, builds a static index; it is kept in
+bench/faq_quality.py as the baseline this one was measured against.
 """
 
 from __future__ import annotations
