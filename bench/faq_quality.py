@@ -14,6 +14,9 @@ Prints JSON and writes bench/results/faq_quality.json:
   of answered precision against answer rate; _zero_shot with the first stage only, _rerank_kfold
   and _kfold_paraphrases with each query ranked by its out-of-fold re-ranker;
 - variants (with --variants): the ranker variants tried, for the table in the report.
+With --questions-out FILE.jsonl it only writes that mixed question set (the 749 queries, our
+unanswerable and meaningless messages) in the format of `madoguchi faq eval`, which then measures
+the shipped engine on it (keep the file outside the repository: it holds the benchmark's queries).
 The data stays in /work/shared (benchmark use only); without it the program says so and exits 0.
 """
 
@@ -179,6 +182,16 @@ def curve(conf: np.ndarray, top1_right: np.ndarray, top3_right: np.ndarray, answ
         points.append({"candidates_threshold": float(t), "answer_rate": round(float(handled.mean()), 4),
                        "answered_precision": round(float(right.sum() / max(handled.sum(), 1)), 4)})
     return points
+
+
+def eval_questions() -> list[dict]:
+    """The 749 queries, our unanswerable and our meaningless messages, as `madoguchi faq eval` reads them."""
+    mixed = load_questions(DATA_DIR)
+    mixed += [{"id": f"u{i}", "text": t, "kind": "unanswerable", "faq_ids": []}
+              for i, t in enumerate(read_lines(TEST_DATA / "unanswerable.txt"))]
+    mixed += [{"id": f"m{i}", "text": t, "kind": "meaningless", "faq_ids": []}
+              for i, t in enumerate(read_lines(TEST_DATA / "meaningless.txt"))]
+    return mixed
 
 
 def abstention(index: FaqIndex, questions: list[dict], per_question: list[FaqIndex] | None = None,
@@ -378,9 +391,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print compact JSON (default: indented)")
     parser.add_argument("--variants", action="store_true", help="also measure the ranker variants (slow)")
+    parser.add_argument("--questions-out", metavar="FILE.jsonl",
+                        help="only write the mixed question set for `madoguchi faq eval` (outside the repository)")
     args = parser.parse_args(argv)
     if not (DATA_DIR / "corpus.json").exists():
         print(json.dumps({"skipped": f"LocalgovFAQ data not found at {DATA_DIR}"}))
+        return 0
+    if args.questions_out:
+        mixed = eval_questions()
+        Path(args.questions_out).write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in mixed),
+                                            encoding="utf-8")
+        print(json.dumps({"questions": len(mixed), "file": args.questions_out, "corpus": str(DATA_DIR / "corpus.json")}))
         return 0
     result = run(args.variants)
     if not args.variants and RESULTS.exists():

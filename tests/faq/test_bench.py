@@ -44,3 +44,27 @@ def test_the_pairwise_reranker_fit_learns_which_feature_marks_the_relevant_candi
         groups.append((rows, relevant))
     w = pairwise_fit(groups)
     assert w[1] > 0 and abs(w[0]) < w[1] / 3
+
+
+def test_the_benchmark_writes_its_question_set_in_the_format_faq_eval_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from faq.evaluate import load_questions_jsonl
+
+    # A two-query stand-in for LocalgovFAQ: the real data is read from ../shared and never copied here.
+    data = tmp_path / "localgovfaq"
+    data.mkdir()
+    (data / "corpus.json").write_text(json.dumps({"1": "Q: 住民票は？\nA: 市民課です。"}), encoding="utf-8")
+    (data / "queries.json").write_text(json.dumps({"q1": "住民票がほしい", "q2": "忍者の施設は"}), encoding="utf-8")
+    (data / "qrels.json").write_text(json.dumps({"q1": {"1": 2}}), encoding="utf-8")
+    monkeypatch.setattr(faq_quality, "DATA_DIR", data)
+    out = tmp_path / "questions.jsonl"
+    assert faq_quality.main(["--questions-out", str(out)]) == 0
+    questions = load_questions_jsonl(out)
+    unanswerable = faq_quality.read_lines(Path(faq_quality.TEST_DATA) / "unanswerable.txt")
+    meaningless = faq_quality.read_lines(Path(faq_quality.TEST_DATA) / "meaningless.txt")
+    assert questions[:2] == [{"id": "q1", "text": "住民票がほしい", "kind": "answerable", "faq_ids": ["1"]},
+                             {"id": "q2", "text": "忍者の施設は", "kind": "answerable", "faq_ids": []}]
+    kinds = [q["kind"] for q in questions[2:]]
+    assert kinds == ["unanswerable"] * len(unanswerable) + ["meaningless"] * len(meaningless)
+    assert json.loads(capsys.readouterr().out)["questions"] == len(questions)
