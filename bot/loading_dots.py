@@ -10,9 +10,12 @@ worked through, and re-showing after every answer to a citizen who wrote several
 call per answer (half again as many calls in bench.worker_drain), capacity taken from the answers
 in a surge. A message written after that answer is a new wait and gets the dots again.
 
-Each worker keeps this in its own memory. With several workers each looks at every arrival, so a
-citizen may get the call once per worker (the animation just runs on); a lost memory (a restart)
-costs at most a repeated call.
+How far the look has reached is one row in the database (loading_dots_mark): with several workers,
+the one that holds its lock looks and moves it, the others skip that turn, so each arrival is looked
+at once (before, each worker looked at every arrival and a citizen got the call once per worker).
+Whose dots still run each worker keeps in its own memory, and it knows only of the answers it sent:
+a citizen who writes again soon after another worker's answer may wait without the dots until those
+of their first wait would have ended. A lost memory (a restart) costs at most a repeated call.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from core.inbox import queued_after
+from core.inbox import move_loading_mark, queued_after, take_loading_mark
 
 # When the events in hand waited this long, the worker is behind.
 BEHIND_AFTER = timedelta(seconds=1)
@@ -40,22 +43,26 @@ def loading_seconds(waited: timedelta) -> int:
 
 
 class LoadingDots:
-    """One worker's memory of which queued citizens see the dots."""
+    """One worker's look at the queue, and its memory of whose dots run."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
-        self._looked_to = 0  # the highest inbox id looked at
         self._running_until: OrderedDict[str, datetime] = OrderedDict()  # citizen → when their dots stop
 
     def newly_queued(self, session: Session, *, after_id: int, waited: timedelta) -> list[tuple[str, int]]:
-        """(citizen, seconds) to show the dots to: those whose messages arrived since the last look.
+        """(citizen, seconds) to show the dots to: those whose messages arrived since the last look
+        by any worker; none while another worker is looking. Moves the shared mark in `session`'s
+        transaction.
 
         `after_id` is the newest event in hand: nothing before it is still waiting here.
         """
-        start = max(self._looked_to, after_id)
+        looked_to = take_loading_mark(session)
+        if looked_to is None:
+            return []
+        start = max(looked_to, after_id)
         queued = queued_after(session, after_id=start, stretch=STRETCH)
-        if queued:
-            self._looked_to = queued[-1].id
+        if (mark := queued[-1].id if queued else start) != looked_to:
+            move_loading_mark(session, mark)
         now, seconds = self.clock(), loading_seconds(waited)
         shown: list[tuple[str, int]] = []
         for event in queued:

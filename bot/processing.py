@@ -207,7 +207,7 @@ class EventProcessor:
 
     def _show_loading_to_queued(self, *, after_id: int, waited: timedelta) -> None:
         try:
-            with self.session_factory() as session:
+            with self.session_factory.begin() as session:
                 shown = self.dots.newly_queued(session, after_id=after_id, waited=waited)
         except SQLAlchemyError as exc:  # cosmetic: never at the cost of the answers
             log.info("queued citizens not looked up: %s", type(exc).__name__)

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.models import InboxEvent, InboxStatus
+from core.models import InboxEvent, InboxStatus, LoadingDotsMark
 
 MAX_ERROR_LENGTH = 200
 MAX_ATTEMPTS = 3
@@ -190,6 +190,31 @@ _QUEUED_AFTER = (
            InboxEvent.id <= bindparam("last_id"))
     .order_by(InboxEvent.id)
 )
+
+
+def take_loading_mark(session: Session) -> int | None:
+    """The shared mark of how far the loading animation's look has reached, locked until the
+    transaction ends; None while another worker holds it (that one is looking right now)."""
+    connection = session.connection()
+    looked_to = connection.execute(_TAKE_MARK).scalar_one_or_none()
+    if looked_to is None:
+        # Locked, or not there yet: the first look creates it (nothing if it exists; an existing
+        # row's lock does not make this wait), then tries once more.
+        connection.execute(_CREATE_MARK[connection.dialect.name])
+        looked_to = connection.execute(_TAKE_MARK).scalar_one_or_none()
+    return looked_to
+
+
+def move_loading_mark(session: Session, looked_to: int) -> None:
+    """Move the mark taken by take_loading_mark (in the same transaction)."""
+    session.connection().execute(_MOVE_MARK, {"looked_to": looked_to})
+
+
+_TAKE_MARK = (select(LoadingDotsMark.looked_to).where(LoadingDotsMark.id == 1)
+              .with_for_update(skip_locked=True))  # SQLite: no row locks; one writer at a time anyway
+_CREATE_MARK = {name: insert(LoadingDotsMark.__table__).values(id=1, looked_to=0).on_conflict_do_nothing()
+                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_MOVE_MARK = update(LoadingDotsMark).where(LoadingDotsMark.id == 1).values(looked_to=bindparam("looked_to"))
 
 
 def record_failure(session: Session, inbox_id: int, error: BaseException, *, now: datetime) -> InboxEvent | None:

@@ -67,6 +67,19 @@ class InboxEvent(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class LoadingDotsMark(Base):
+    """How far the workers have looked into the inbox for citizens to show LINE's loading animation.
+
+    One row (id 1, created by the first look), shared: the worker holding its lock looks at what
+    arrived since and moves it.
+    """
+
+    __tablename__ = "loading_dots_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    looked_to: Mapped[int] = mapped_column(Integer)
+
+
 class Direction(str, enum.Enum):
     INCOMING = "in"
     OUTGOING = "out"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from core.bookkeeping import Bookkeeping
-from core.inbox import claim_due, queued_after, store_events
+from core.inbox import claim_due, move_loading_mark, queued_after, store_events, take_loading_mark
 from core.models import InboxEvent, InboxStatus
 from tests.conftest import FIXED_NOW
 from tests.webhook_events import OTHER_USER, USER, follow_event, group_text_event, text_event
@@ -97,3 +97,18 @@ def test_the_loading_lookup_sees_every_pending_event_in_the_next_stretch_of_ids_
     # the group's message comes back too (the caller learns how far it looked), not as a citizen's chat
     assert [(event.id, event.from_citizen_chat) for event in queued] == [(ids[1], True), (ids[2], False), (ids[4], True)]
     assert [event.line_user_id for event in queued if event.from_citizen_chat] == [OTHER_USER, USER]
+
+
+def test_one_worker_at_a_time_holds_the_loading_mark_and_the_next_one_sees_where_it_left_it(
+        session_factory: sessionmaker, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two workers at once need row locks (SKIP LOCKED): SQLite has one writer at a time")
+    with session_factory.begin() as first_look:
+        assert take_loading_mark(first_look) == 0  # created by the first look
+    with session_factory.begin() as first_worker:
+        assert take_loading_mark(first_worker) == 0
+        with session_factory.begin() as second_worker:
+            assert take_loading_mark(second_worker) is None  # the first one is looking: skip this turn
+        move_loading_mark(first_worker, 42)
+    with session_factory.begin() as second_worker:
+        assert take_loading_mark(second_worker) == 42

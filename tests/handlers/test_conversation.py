@@ -252,6 +252,26 @@ def test_the_back_of_a_long_queue_sees_the_dots_at_once_and_later_arrivals_at_th
     assert [call.kind for call in line.calls].count("reply") == 120
 
 
+def test_with_two_workers_each_queued_citizen_gets_the_dots_once_not_once_per_worker(webhook, line, clock) -> None:
+    from bot.processing import EventProcessor
+
+    first = webhook.processor
+    second = EventProcessor(first.session_factory, first.line, first.answerer, first.clock, settings=first.settings)
+    citizens = [f"U{n:032x}" for n in range(6)]
+    first.batch_size = second.batch_size = 1
+    for citizen in citizens[:5]:
+        assert webhook.post(text_event("避難所はどこですか", user_id=citizen)).status_code == 200
+    clock.advance(5)
+    first.process_batch()  # looks at the four queued behind its event and moves the shared mark
+    second.process_batch()  # nothing new has arrived since: no second call for the same citizens
+    assert webhook.post(text_event("給水所はどこですか", user_id=citizens[5])).status_code == 200
+    second.process_batch()  # the new arrival, seen by whichever worker looks next
+    first.drain()
+    second.drain()
+    assert [call.to[0] for call in line.calls if call.kind == "loading"] == citizens[1:]
+    assert [call.kind for call in line.calls].count("reply") == 6
+
+
 def test_an_event_answered_at_once_gets_no_loading_animation(webhook, line) -> None:
     webhook.send(text_event("避難所はどこにありますか"))
     assert [call.kind for call in line.calls] == ["reply"]
