@@ -198,8 +198,9 @@ def take_loading_mark(session: Session) -> int | None:
     connection = session.connection()
     looked_to = connection.execute(_TAKE_MARK).scalar_one_or_none()
     if looked_to is None:
-        # Locked, or not there yet: the first look creates it (nothing if it exists; an existing
-        # row's lock does not make this wait), then tries once more.
+        # Locked, or not there yet: the first look creates it, then tries once more. If it exists
+        # this does nothing without waiting for the lock; only a row another worker is creating
+        # right now makes it wait, for the length of that worker's look.
         connection.execute(_CREATE_MARK[connection.dialect.name])
         looked_to = connection.execute(_TAKE_MARK).scalar_one_or_none()
     return looked_to
