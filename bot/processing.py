@@ -13,7 +13,6 @@ from typing import Any
 
 from linebot.v3.webhooks import Event
 from sqlalchemy import bindparam
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +21,7 @@ from bot.loading_dots import BEHIND_AFTER, LoadingDots
 from bot.prefetch import BatchLookups
 from core.config import Settings
 from core.bookkeeping import Bookkeeping
+from core.db import per_dialect
 from core.inbox import claim_due, record_failure
 from core.line_gateway import LineApiError, LineGateway, LineMessage, SdkLineGateway, reply_or_push, retry_key_for
 from core.metrics import EVENTS_PROCESSED, event_type_label
@@ -308,7 +308,7 @@ def _upsert_citizen(insert: Callable[..., Any]) -> Any:
 # Built once per dialect, values bound at execution: building the upsert for each new citizen (its
 # `excluded` columns, its cache key) was about 40% of its cost in a py-spy profile of
 # bench/worker_drain.py, where a fifth of the events are a new citizen's first.
-_UPSERT_CITIZEN = {"postgresql": _upsert_citizen(postgresql.insert), "sqlite": _upsert_citizen(sqlite.insert)}
+_UPSERT_CITIZEN = per_dialect(_upsert_citizen)
 
 
 class InlineWorker:

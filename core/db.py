@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +21,17 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_Statement = TypeVar("_Statement")
+# Each supported database's INSERT, which (unlike the generic one) has ON CONFLICT.
+_DIALECT_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def per_dialect(build: Callable[[Callable[..., Any]], _Statement]) -> dict[str, _Statement]:
+    """A statement built once for each supported database from that database's INSERT, keyed by
+    dialect name: look it up with `connection.dialect.name` and bind the values at execution."""
+    return {name: build(insert) for name, insert in _DIALECT_INSERTS.items()}
 
 
 class Base(DeclarativeBase):

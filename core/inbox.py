@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db import per_dialect
 from core.models import InboxEvent, InboxStatus, LoadingDotsMark
 
 MAX_ERROR_LENGTH = 200
@@ -37,12 +37,10 @@ def store_events(executor: Session | Connection, events: Iterable[Mapping[str, A
     return sorted(executor.execute(statement, rows).scalars().all())
 
 
-_INSERT_IGNORING_DUPLICATES = {
-    name: insert(InboxEvent.__table__)
+_INSERT_IGNORING_DUPLICATES = per_dialect(
+    lambda insert: insert(InboxEvent.__table__)
     .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-    .returning(InboxEvent.__table__.c.id)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+    .returning(InboxEvent.__table__.c.id))
 
 
 def _row_for(event: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -213,8 +211,8 @@ def move_loading_mark(session: Session, looked_to: int) -> None:
 
 _TAKE_MARK = (select(LoadingDotsMark.looked_to).where(LoadingDotsMark.id == 1)
               .with_for_update(skip_locked=True))  # SQLite: no row locks; one writer at a time anyway
-_CREATE_MARK = {name: insert(LoadingDotsMark.__table__).values(id=1, looked_to=0).on_conflict_do_nothing()
-                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+_CREATE_MARK = per_dialect(
+    lambda insert: insert(LoadingDotsMark.__table__).values(id=1, looked_to=0).on_conflict_do_nothing())
 _MOVE_MARK = update(LoadingDotsMark).where(LoadingDotsMark.id == 1).values(looked_to=bindparam("looked_to"))
 
 

@@ -108,7 +108,7 @@ class FieldIndex:
             return 0
         matched = 0
         for term, qw in terms.items():
-            found = self._impacts.get(term) or self.weights(term)
+            found = self.weights(term)
             if found is None:
                 continue
             ids, impact = found
@@ -119,6 +119,8 @@ class FieldIndex:
 
     def weights(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(slots, BM25 weight of `term` in each) for the slots that contain it, or None; kept once computed."""
+        if (found := self._impacts.get(term)) is not None:
+            return found
         posting = self.postings.get(term)
         if posting is None:
             return None
